@@ -1,0 +1,439 @@
+"""Council configuration, each value recorded with the moment from which it applies.
+
+Figures that law or local policy can change (deadlines, thresholds, the partner directory,
+the postcode-to-ward table) live here rather than in code. Every change is a new row with an
+``effective_from``; the value in force at a moment is the row with the latest
+``effective_from`` at or before it, else the default, so an event is always judged by the
+rules that applied when it happened. Nothing is ever overwritten: the rows are the history.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, Select, String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from cases.base import Base, Timestamp
+
+Clock = Callable[[], datetime]
+Validator = Callable[[Any], Any]
+
+LOCAL_TZ = ZoneInfo("Europe/London")
+PARTNER_KINDS = (
+    "referral",
+    "joint_action",
+    "information_sharing",
+    "victim_support",
+    "safeguarding_children",
+    "safeguarding_adults",
+)
+
+_HHMM_RE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,32}")
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
+_FULL_POSTCODE_RE = re.compile(rf"({_OUTWARD})([0-9][A-Z]{{2}})")
+_OUTWARD_RE = re.compile(_OUTWARD)
+_PREFIX_RE = re.compile(rf"[A-Z]{{1,2}}|{_OUTWARD}( [0-9]([A-Z]{{1,2}})?)?")
+
+
+def _partner(code: str, name: str, email: str, *kinds: str) -> dict[str, Any]:
+    return {"code": code, "name": name, "email": email, "kinds": list(kinds)}
+
+
+DEFAULTS: dict[str, Any] = {
+    "close_of_business": "17:00",
+    "first_contact_working_days": {"1": 1, "2": 5},
+    "update_cadence_working_days": {"1": 10, "2": 10},
+    "update_cadence_choices": {"weekly": 5, "fortnightly": 10, "monthly": 20},
+    "case_review_threshold": 3,
+    "case_review_window_months": 6,
+    "case_review_qualifying_months": 1,
+    "case_review_timescales_working_days": {"acknowledge": 5, "decide": 15, "outcome": 25},
+    "complaint_timescales_working_days": {
+        "stage1_acknowledge": 5,
+        "stage1_answer": 10,
+        "stage2_acknowledge": 5,
+        "stage2_answer": 20,
+        "extension_max": 10,
+    },
+    "reopen_window_days": 28,
+    "repeat_victim_rules": {
+        "short": {"reports": 2, "days": 14},
+        "long": {"reports": 5, "days": 180},
+    },
+    "retention_years": 6,
+    "homes_count": 0,
+    "partner_directory": [
+        _partner("police", "Derbyshire Police", "asb@police.example.org",
+                 "referral", "joint_action", "information_sharing"),
+        _partner("fire", "Derbyshire Fire & Rescue Service", "asb@fire.example.org",
+                 "referral", "joint_action"),
+        _partner("youth", "Youth services", "youth@council.example.org",
+                 "referral", "joint_action"),
+        _partner("education", "Schools and education welfare", "ews@county.example.org",
+                 "referral", "joint_action", "information_sharing"),
+        _partner("environmental", "Environmental services", "env@council.example.org",
+                 "referral", "joint_action"),
+        _partner("county", "Derbyshire County Council", "asb@county.example.org",
+                 "referral", "joint_action", "information_sharing"),
+        _partner("victim_support", "Victim Support", "referrals@victims.example.org",
+                 "referral", "victim_support"),
+        _partner("children_safeguarding", "Children's safeguarding",
+                 "children@safeguarding.example.org", "referral", "safeguarding_children"),
+        _partner("adult_safeguarding", "Adult safeguarding", "adults@safeguarding.example.org",
+                 "referral", "safeguarding_adults"),
+    ],
+    # Illustrative only, not an authoritative postcode-to-ward lookup: a council loads its
+    # own table. Keys are an area, a district ("S43"), a sector ("S40 1") or longer; the
+    # longest key matching a postcode wins.
+    "postcode_wards": {
+        "S40": "Spire",
+        "S40 1": "St Helen's",
+        "S40 3": "Brockwell",
+        "S40 4": "Walton",
+        "S41": "Loundsley Green & Newbold",
+        "S41 0": "Hasland",
+        "S41 7": "Brimington",
+        "S41 8": "Whittington Moor",
+        "S41 9": "Old Whittington",
+        "S43": "Staveley Central",
+        "S43 2": "Barrow Hill & New Whittington",
+        "S43 3": "Staveley North",
+    },
+}
+
+
+class ConfigInvalid(Exception):  # noqa: N818 - the name the brief fixes
+    """A setting was refused; ``field`` names the setting (or argument) and ``message`` why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class CouncilSetting(Base):
+    """One value of one setting, in force from ``effective_from`` until the next one."""
+
+    __tablename__ = "council_settings"
+    __table_args__ = (UniqueConstraint("key", "effective_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    effective_from: Mapped[datetime] = mapped_column(Timestamp())
+    recorded_at: Mapped[datetime] = mapped_column(Timestamp())
+    recorded_by: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+# Validators: each returns the normalised value or raises ValueError with the reason.
+
+def _whole(value: Any, low: int, high: int, what: str = "the value") -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} must be a whole number, not {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{what} must be between {low} and {high} (got {value})")
+    return value
+
+
+def _whole_in(low: int, high: int) -> Validator:
+    return lambda value: _whole(value, low, high)
+
+
+def _mapping(value: Any, what: str = "the value") -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{what} must be an object (a mapping), not {type(value).__name__}")
+    return {str(k): v for k, v in value.items()}
+
+
+def _fixed_keys(value: Any, keys: tuple[str, ...], what: str = "the value") -> dict[str, Any]:
+    given = _mapping(value, what)
+    if set(given) != set(keys):
+        raise ValueError(f"{what} must have exactly the keys {', '.join(keys)}")
+    return given
+
+
+def _days_by_key(keys: tuple[str, ...], low: int, high: int) -> Validator:
+    def check(value: Any) -> dict[str, int]:
+        given = _fixed_keys(value, keys)
+        return {k: _whole(given[k], low, high, k) for k in keys}
+
+    return check
+
+
+def _close_of_business(value: Any) -> str:
+    if isinstance(value, time) and value.tzinfo is None:
+        return value.strftime("%H:%M")
+    if isinstance(value, str) and _HHMM_RE.fullmatch(value.strip()):
+        return value.strip()
+    raise ValueError(f"close of business must be 'HH:MM' (24-hour), not {value!r}")
+
+
+def _cadence_choices(value: Any) -> dict[str, int]:
+    given = _mapping(value)
+    if not given:
+        raise ValueError("at least one update cadence is needed")
+    for name in given:
+        if not _NAME_RE.fullmatch(name):
+            raise ValueError(f"cadence name {name!r} must be lower-case letters, digits or '_'")
+    return {name: _whole(days, 1, 60, name) for name, days in given.items()}
+
+
+def _case_review_timescales(value: Any) -> dict[str, int]:
+    checked: dict[str, int] = _days_by_key(("acknowledge", "decide", "outcome"), 1, 60)(value)
+    if not checked["acknowledge"] <= checked["decide"] <= checked["outcome"]:
+        raise ValueError("acknowledge, decide and outcome must come in that order")
+    return checked
+
+
+def _repeat_victim_rules(value: Any) -> dict[str, dict[str, int]]:
+    given = _fixed_keys(value, ("short", "long"))
+    rules = {}
+    for name in ("short", "long"):
+        rule = _fixed_keys(given[name], ("reports", "days"), name)
+        rules[name] = {
+            "reports": _whole(rule["reports"], 2, 100, f"{name}.reports"),
+            "days": _whole(rule["days"], 1, 3650, f"{name}.days"),
+        }
+    return rules
+
+
+def _text(value: Any, what: str, longest: int) -> str:
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= longest:
+        raise ValueError(f"{what} must be text of 1 to {longest} characters")
+    return value.strip()
+
+
+def _partner_entry(entry: Any, index: int) -> dict[str, Any]:
+    item = _mapping(entry, f"partner {index + 1}")
+    if set(item) - {"code", "name", "email", "kinds"} or not {"code", "name"} <= set(item):
+        raise ValueError(f"partner {index + 1} needs code and name, and may have email and kinds")
+    code = item["code"]
+    if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
+        raise ValueError(f"partner code {code!r} must be 1 to 32 letters, digits, '.', '_' or '-'")
+    email = item.get("email")
+    if email is not None and (not isinstance(email, str) or not _EMAIL_RE.fullmatch(email)):
+        raise ValueError(f"partner {code}: {email!r} is not an email address")
+    kinds = item.get("kinds", [])
+    if not isinstance(kinds, list) or len(set(kinds)) != len(kinds) or any(
+        kind not in PARTNER_KINDS for kind in kinds
+    ):
+        raise ValueError(f"partner {code}: kinds must be distinct, from {', '.join(PARTNER_KINDS)}")
+    return {"code": code, "name": _text(item["name"], f"partner {code} name", 128),
+            "email": email, "kinds": list(kinds)}
+
+
+def _partner_directory(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list | tuple):
+        raise ValueError("the partner directory must be a list of agencies")
+    entries = [_partner_entry(entry, i) for i, entry in enumerate(value)]
+    codes = [entry["code"] for entry in entries]
+    if len(set(codes)) != len(codes):
+        raise ValueError("each partner code may appear only once")
+    return entries
+
+
+def _postcode_wards(value: Any) -> dict[str, str]:
+    table = {}
+    for prefix, ward in _mapping(value).items():
+        key = " ".join(prefix.upper().split())
+        if not _PREFIX_RE.fullmatch(key):
+            raise ValueError(f"{prefix!r} is not a postcode area, district or sector prefix")
+        if key in table:
+            raise ValueError(f"the prefix {key!r} appears twice")
+        table[key] = _text(ward, f"the ward for {key}", 128)
+    return table
+
+
+VALIDATORS: dict[str, Validator] = {
+    "close_of_business": _close_of_business,
+    "first_contact_working_days": _days_by_key(("1", "2"), 0, 60),
+    "update_cadence_working_days": _days_by_key(("1", "2"), 1, 60),
+    "update_cadence_choices": _cadence_choices,
+    # The statute fixes 3; a council may set a lower number, never a higher one.
+    "case_review_threshold": _whole_in(1, 3),
+    "case_review_window_months": _whole_in(1, 24),
+    "case_review_qualifying_months": _whole_in(1, 12),
+    "case_review_timescales_working_days": _case_review_timescales,
+    "complaint_timescales_working_days": _days_by_key(
+        tuple(DEFAULTS["complaint_timescales_working_days"]), 0, 60
+    ),
+    "reopen_window_days": _whole_in(0, 366),
+    "repeat_victim_rules": _repeat_victim_rules,
+    # Councils typically keep closed cases 3 to 6 years; 1 to 10 leaves room for local policy.
+    "retention_years": _whole_in(1, 10),
+    "homes_count": _whole_in(0, 10_000_000),
+    "partner_directory": _partner_directory,
+    "postcode_wards": _postcode_wards,
+}
+
+
+def validate(key: str, value: Any) -> Any:
+    """Return ``value`` normalised for ``key``, or raise ``ConfigInvalid`` saying why not."""
+    validator = VALIDATORS[_known(key)]
+    try:
+        return validator(copy.deepcopy(value))
+    except ValueError as exc:
+        raise ConfigInvalid(key, str(exc)) from None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(field: str, moment: Any) -> datetime:
+    if not isinstance(moment, datetime):
+        raise ConfigInvalid(field, f"{field} must be a datetime, not {moment!r}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ConfigInvalid(field, f"{field} must carry a time zone or offset")
+    return moment.astimezone(UTC)
+
+
+def _moment(at: datetime | None, now: Clock | None) -> datetime:
+    return _aware("at", at if at is not None else (now or _utcnow)())
+
+
+def _known(key: str) -> str:
+    if not isinstance(key, str) or key not in DEFAULTS:
+        raise ConfigInvalid("key", f"unknown setting {key!r}; known: {', '.join(sorted(DEFAULTS))}")
+    return key
+
+
+def set_setting(
+    session: Session,
+    key: str,
+    value: Any,
+    effective_from: datetime | date,
+    recorded_by: str | None = None,
+    note: str | None = None,
+    *,
+    now: Clock | None = None,
+) -> CouncilSetting:
+    """Record ``value`` for ``key`` from ``effective_from`` (a date means 00:00 London)."""
+    clean = validate(key, value)
+    if isinstance(effective_from, date) and not isinstance(effective_from, datetime):
+        effective_from = datetime.combine(effective_from, time(0), tzinfo=LOCAL_TZ)
+    start = _aware("effective_from", effective_from)
+    if recorded_by is not None and (not isinstance(recorded_by, str) or len(recorded_by) > 64):
+        raise ConfigInvalid("recorded_by", "recorded_by must be a name of at most 64 characters")
+    if note is not None and (not isinstance(note, str) or len(note) > 500):
+        raise ConfigInvalid("note", "a note must be text of at most 500 characters")
+    if _taken(session, key, start):
+        raise _clash(key, start)
+    row = CouncilSetting(key=key, value=clean, effective_from=start,
+                         recorded_at=_aware("now", (now or _utcnow)()),
+                         recorded_by=recorded_by, note=note)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        if _taken(session, key, start):
+            raise _clash(key, start) from None
+        raise
+    return row
+
+
+def _taken(session: Session, key: str, start: datetime) -> bool:
+    query = select(CouncilSetting.id).where(
+        CouncilSetting.key == key, CouncilSetting.effective_from == start
+    )
+    return session.scalars(query).first() is not None
+
+
+def _clash(key: str, start: datetime) -> ConfigInvalid:
+    return ConfigInvalid("effective_from",
+                         f"a value of {key} already takes effect at {start.isoformat()}")
+
+
+def _row_in_force(session: Session, key: str, at: datetime) -> CouncilSetting | None:
+    query = (
+        select(CouncilSetting)
+        .where(CouncilSetting.key == key, CouncilSetting.effective_from <= at)
+        .order_by(CouncilSetting.effective_from.desc(), CouncilSetting.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def get_setting(
+    session: Session, key: str, at: datetime | None = None, *, now: Clock | None = None
+) -> Any:
+    """Return the value of ``key`` in force at ``at`` (default: ``now()``), else the default."""
+    row = _row_in_force(session, _known(key), _moment(at, now))
+    return copy.deepcopy(row.value if row is not None else DEFAULTS[key])
+
+
+def settings_in_force(
+    session: Session, at: datetime | None = None, *, now: Clock | None = None
+) -> dict[str, dict[str, Any]]:
+    """Return every setting's value in force at ``at``, with its row's provenance."""
+    moment = _moment(at, now)
+    latest: dict[str, CouncilSetting] = {}
+    query = (
+        select(CouncilSetting)
+        .where(CouncilSetting.effective_from <= moment)
+        .order_by(CouncilSetting.effective_from, CouncilSetting.id)
+    )
+    for row in session.scalars(query):
+        latest[row.key] = row
+    result = {}
+    for key, default in DEFAULTS.items():
+        row = latest.get(key)
+        result[key] = {
+            "value": copy.deepcopy(row.value if row is not None else default),
+            "effective_from": row.effective_from if row is not None else None,
+            "recorded_by": row.recorded_by if row is not None else None,
+            "note": row.note if row is not None else None,
+        }
+    return result
+
+
+def history_query(key: str) -> Select[tuple[CouncilSetting]]:
+    """Return a query for every recorded value of ``key``, newest ``effective_from`` first."""
+    return (
+        select(CouncilSetting)
+        .where(CouncilSetting.key == _known(key))
+        .order_by(CouncilSetting.effective_from.desc(), CouncilSetting.id.desc())
+    )
+
+
+def history(session: Session, key: str) -> list[CouncilSetting]:
+    """Return every recorded value of ``key``, newest ``effective_from`` first."""
+    return list(session.scalars(history_query(key)))
+
+
+def normalise_postcode(postcode: str) -> str | None:
+    """Return a UK postcode upper-cased with one space before the inward code, else None."""
+    if not isinstance(postcode, str):
+        return None
+    compact = "".join(postcode.upper().split())
+    full = _FULL_POSTCODE_RE.fullmatch(compact)
+    if full:
+        return f"{full.group(1)} {full.group(2)}"
+    return compact if _OUTWARD_RE.fullmatch(compact) else None
+
+
+def ward_for_postcode(
+    session: Session, postcode: str, at: datetime | None = None, *, now: Clock | None = None
+) -> str | None:
+    """Return the ward of ``postcode`` from the table in force, by longest matching prefix."""
+    normal = normalise_postcode(postcode)
+    if normal is None:
+        return None
+    table: dict[str, str] = get_setting(session, "postcode_wards", at, now=now)
+    outward, _, inward = normal.partition(" ")
+    area = re.match(r"[A-Z]+", outward)
+    candidates = [normal] + [f"{outward} {inward[:i]}" for i in (2, 1) if inward]
+    candidates += [outward, area.group(0) if area else outward]
+    return next((table[c] for c in candidates if c in table), None)

@@ -1,0 +1,214 @@
+"""Process definitions: parse BPMN/DMN files, version them by content hash, cache parsed specs."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from . import clock
+from .errors import DefinitionNotFound, DiagramInvalid
+from .models import DefinitionVersion
+from .sandbox import UnsafeCode, check_code
+from .serializer import InstanceSerializer
+
+Specs = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
+
+
+@dataclass(frozen=True)
+class ParsedProcess:
+    """One executable process found in a set of files, with its spec bundle serialized."""
+
+    process_id: str
+    name: str | None
+    spec_json: str
+    content_hash: str
+
+
+def _problem(element_id: str, element_type: str, message: str) -> dict[str, str]:
+    return {"element_id": element_id, "element_type": element_type, "message": message}
+
+
+def _expressions(spec: BpmnProcessSpec) -> Iterable[tuple[str, str, str, str]]:
+    """Yield (element id, element type, source, mode) for every piece of diagram code."""
+    for ts in spec.task_specs.values():
+        bpmn_id = getattr(ts, "bpmn_id", None) or ts.name
+        kind = type(ts).__name__
+        script = getattr(ts, "script", None)
+        if script:
+            yield bpmn_id, kind, script, "exec"
+        for attr in ("prescript", "postscript"):
+            if getattr(ts, attr, None):
+                yield bpmn_id, kind, getattr(ts, attr), "exec"
+        for cond, _target in getattr(ts, "cond_task_specs", None) or []:
+            if cond:
+                yield bpmn_id, kind, cond, "eval"
+        event_def = getattr(ts, "event_definition", None)
+        if isinstance(event_def, TimerEventDefinition) and event_def.expression:
+            yield bpmn_id, kind, event_def.expression, "eval"
+        for param in (getattr(ts, "operation_params", None) or {}).values():
+            yield bpmn_id, kind, str(param.get("value", "")), "eval"
+        props = (getattr(ts, "extensions", None) or {}).get("properties", {})
+        for key in ("due", "assignee"):
+            if props.get(key):
+                yield bpmn_id, kind, props[key], "eval"
+
+
+def check_specs(specs: Specs, operations: set[str] | None = None) -> list[dict[str, str]]:
+    """Return problems that stop a parsed process from running safely here."""
+    spec, subs = specs
+    problems: list[dict[str, str]] = []
+    for one in (spec, *subs.values()):
+        for element_id, kind, source, mode in _expressions(one):
+            try:
+                check_code(source, mode)  # type: ignore[arg-type]
+            except UnsafeCode as exc:
+                problems.append(_problem(element_id, kind, exc.message))
+        if operations is not None:
+            for ts in one.task_specs.values():
+                op = getattr(ts, "operation_name", None)
+                if op and op not in operations:
+                    problems.append(_problem(
+                        getattr(ts, "bpmn_id", ts.name), type(ts).__name__,
+                        f"The service task calls '{op}', which this product does not provide."))
+    return problems
+
+
+def parse_sources(sources: Mapping[str, bytes | str]) -> tuple[SpiffBpmnParser, list[str]]:
+    """Parse BPMN and DMN documents together (so call activities resolve across files)."""
+    parser = SpiffBpmnParser()
+    bpmn_ids: list[str] = []
+    for filename, content in sorted(sources.items()):
+        raw = content.encode() if isinstance(content, str) else content
+        try:
+            root = etree.fromstring(raw, parser=etree.XMLParser(resolve_entities=False,
+                                                                 no_network=True))
+        except etree.XMLSyntaxError as exc:
+            raise DiagramInvalid([_problem(filename, "file", f"Not well-formed XML: {exc}")]) from exc
+        try:
+            if filename.endswith(".dmn"):
+                parser.add_dmn_xml(root, filename=filename)
+            else:
+                parser.add_bpmn_xml(root, filename=filename)
+        except ValidationException as exc:
+            raise DiagramInvalid([_problem(getattr(exc, "id", None) or filename,
+                                           getattr(exc, "tag", None) or "file", str(exc))]) from exc
+        for proc in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
+            if proc.get("isExecutable", "false").lower() == "true" and proc.get("id"):
+                bpmn_ids.append(proc.get("id"))
+    return parser, bpmn_ids
+
+
+class DefinitionStore:
+    """Versions of process definitions in the database, with a parsed-spec cache."""
+
+    def __init__(self, serializer: InstanceSerializer,
+                 operations: Callable[[], set[str]] | None = None, cache_size: int = 256):
+        self.serializer = serializer
+        self.operations = operations
+        self._cache: OrderedDict[int, Specs] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def parse(self, sources: Mapping[str, bytes | str]) -> list[ParsedProcess]:
+        """Parse documents into executable processes, or raise ``DiagramInvalid``."""
+        parser, process_ids = parse_sources(sources)
+        parsed: list[ParsedProcess] = []
+        problems: list[dict[str, str]] = []
+        for pid in process_ids:
+            try:
+                spec = parser.get_spec(pid)
+                subs = parser.get_subprocess_specs(pid)
+            except ValidationException as exc:
+                problems.append(_problem(getattr(exc, "id", None) or pid,
+                                         getattr(exc, "tag", None) or "process", str(exc)))
+                continue
+            problems.extend(check_specs(
+                (spec, subs), self.operations() if self.operations else None))
+            text = self.serializer.dump_specs(spec, subs)
+            parsed.append(ParsedProcess(pid, spec.description, text,
+                                        hashlib.sha256(text.encode()).hexdigest()))
+        if problems:
+            raise DiagramInvalid(problems)
+        return parsed
+
+    def sync_directory(self, session: Session, directory: Path, actor: str = "system") -> list[
+            DefinitionVersion]:
+        """Load every BPMN/DMN file under ``directory``; new content becomes a published version."""
+        sources = {str(p.relative_to(directory)): p.read_bytes()
+                   for p in sorted(directory.rglob("*")) if p.suffix in (".bpmn", ".dmn")}
+        if not sources:
+            return []
+        return [self.store(session, proc, sources, publish=True, actor=actor)
+                for proc in self.parse(sources)]
+
+    def store(self, session: Session, proc: ParsedProcess, sources: Mapping[str, bytes | str],
+              *, publish: bool, actor: str) -> DefinitionVersion:
+        """Add a version for ``proc`` unless the same content is stored already."""
+        existing = session.scalar(select(DefinitionVersion).where(
+            DefinitionVersion.process_id == proc.process_id,
+            DefinitionVersion.content_hash == proc.content_hash))
+        now = clock.now()
+        created = existing is None
+        if existing is None:
+            latest = session.scalar(select(func.max(DefinitionVersion.version)).where(
+                DefinitionVersion.process_id == proc.process_id)) or 0
+            existing = DefinitionVersion(
+                process_id=proc.process_id, version=latest + 1, content_hash=proc.content_hash,
+                name=proc.name, spec_json=proc.spec_json, created_at=now, created_by=actor,
+                sources={k: (v.decode() if isinstance(v, bytes) else v)
+                         for k, v in sources.items()},
+            )
+            session.add(existing)
+        session.flush()
+        if publish and (created or not existing.published):
+            self.publish(session, existing)
+        return existing
+
+    def publish(self, session: Session, version: DefinitionVersion) -> None:
+        """Make ``version`` the one new instances of its process use."""
+        version.published = True
+        version.published_at = clock.now()
+
+    def published(self, session: Session, process_id: str, *, missing_ok: bool = False
+                  ) -> DefinitionVersion | None:
+        """Return the version new instances of ``process_id`` start from."""
+        row = session.scalar(
+            select(DefinitionVersion)
+            .where(DefinitionVersion.process_id == process_id,
+                   DefinitionVersion.published.is_(True))
+            .order_by(DefinitionVersion.published_at.desc(), DefinitionVersion.version.desc())
+            .limit(1))
+        if row is None and not missing_ok:
+            raise DefinitionNotFound(f"no published definition for process {process_id!r}")
+        return row
+
+    def specs(self, version: DefinitionVersion) -> Specs:
+        """Return the parsed specs of a version, parsing once per process (versions never change)."""
+        with self._lock:
+            hit = self._cache.get(version.id)
+            if hit is not None:
+                self._cache.move_to_end(version.id)
+                return hit
+        specs = self.serializer.load_specs(version.spec_json)
+        with self._lock:
+            self._cache[version.id] = specs
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return specs
+
+    def stats(self) -> dict[str, Any]:
+        """Return cache figures for monitoring."""
+        return {"cached_versions": len(self._cache), "capacity": self._cache_size}

@@ -1,0 +1,356 @@
+"""CaseEngine: start, load, complete, message and wake process instances, one transaction each.
+
+Every public method takes the caller's SQLAlchemy session, may flush, never commits: the
+request or job wrapper commits (or rolls back) the state, the task projection, the next
+timer and the audit events together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition, MessageEventDefinition
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from . import clock
+from .definitions import DefinitionStore
+from .errors import BpmnError, FormInvalid, InstanceNotFound, TaskConflict, TaskNotFound
+from .handlers import HandlerRegistry, ServiceContext, current_context, service_context
+from .incidents import IncidentBook
+from .models import HumanTask, InstanceStatus, ProcessInstance, StoredMessage, TaskStatus
+from .projection import next_timer, status_of, sync_tasks
+from .serializer import InstanceSerializer
+
+ENDED = (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """Something the engine did, for the audit trail (written by the injected sink)."""
+
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str | None
+    business_key: str | None
+    task_name: str | None = None
+    summary: dict[str, Any] | None = None
+
+
+AuditSink = Callable[[Session, EngineEvent], None]
+
+
+@dataclass
+class Completion:
+    """The result of completing a task: the instance and the human tasks it opened."""
+
+    instance: ProcessInstance
+    next_tasks: list[HumanTask]
+
+
+class ProductScriptEngine(PythonScriptEngine):
+    """Spiff's script engine with a sandboxed environment and our service-task dispatch."""
+
+    def __init__(self, environment: Any, handlers: HandlerRegistry):
+        super().__init__(environment=environment)
+        self.handlers = handlers
+
+    def call_service(self, task: Task, operation_name: str = "",  # type: ignore[override]
+                     operation_params: dict[str, Any] | None = None, **_: Any) -> str:
+        handler = self.handlers.get(operation_name)
+        params = {k: v["value"] for k, v in (operation_params or {}).items()}
+        ctx = replace(current_context(), task_name=task.task_spec.bpmn_id or task.task_spec.name,
+                      data=task.data)
+        return json.dumps(handler(ctx, **params), default=str)
+
+
+class CaseEngine:
+    """The workflow runtime: a small object wired once with its parts (see ``wiring``)."""
+
+    def __init__(self, definitions: DefinitionStore, serializer: InstanceSerializer,
+                 script_engine: ProductScriptEngine, audit: AuditSink | None = None,
+                 max_attempts: int = 5, backoff: timedelta = timedelta(minutes=1)):
+        self.definitions = definitions
+        self.serializer = serializer
+        self.script_engine = script_engine
+        self.audit = audit
+        self.incidents = IncidentBook(max_attempts=max_attempts, backoff=backoff)
+
+    # -- loading and saving ---------------------------------------------------------------
+
+    def load(self, row: ProcessInstance) -> BpmnWorkflow:
+        """Rebuild the workflow of a stored instance around its cached specs."""
+        spec, subs = self.definitions.specs(row.definition)
+        workflow = self.serializer.loads(row.state_json, spec, subs)
+        workflow.script_engine = self.script_engine
+        return workflow
+
+    def _save(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow, *,
+              actor: str, completed_id: str | None = None) -> list[HumanTask]:
+        now = clock.now()
+        new_tasks = sync_tasks(session, row, workflow, now=now, actor=actor,
+                               on_new=lambda t: self._emit(session, actor, "task_opened", t))
+        if completed_id is not None:
+            done = session.get(HumanTask, completed_id)
+            if done is not None:
+                done.finished_by = actor
+        row.state_json = self.serializer.dumps(workflow)
+        row.serializer_version = self.serializer.version
+        row.status = status_of(workflow)
+        row.next_timer_at = None if row.status in ENDED else next_timer(workflow)
+        row.next_retry_at = self.incidents.next_retry(session, row)
+        row.updated_at = now
+        if row.status in ENDED and row.ended_at is None:
+            row.ended_at = now
+            self._audit(session, actor, "instance_ended", row, summary={"status": row.status.value})
+        session.flush()
+        return new_tasks
+
+    def _lock(self, session: Session, instance_id: int) -> ProcessInstance:
+        row = session.scalars(
+            select(ProcessInstance).where(ProcessInstance.id == instance_id)
+            .with_for_update().execution_options(populate_existing=True)).one_or_none()
+        if row is None:
+            raise InstanceNotFound(f"no process instance {instance_id}")
+        return row
+
+    # -- running --------------------------------------------------------------------------
+
+    def _context(self, session: Session, row: ProcessInstance, actor: str) -> ServiceContext:
+        return ServiceContext(session=session, business_key=row.business_key,
+                              instance_id=row.id, task_name="", data={}, now=clock.now(),
+                              actor=actor)
+
+    def _advance(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
+                 actor: str) -> None:
+        """Run until every branch waits; turn handler failures into BPMN errors or incidents."""
+        with service_context(self._context(session, row, actor)):
+            for _ in range(100):
+                try:
+                    workflow.refresh_timers()
+                    workflow.do_engine_steps()
+                    return
+                except Exception as exc:  # noqa: BLE001 - any handler or script failure
+                    failed = workflow.get_tasks(state=TaskState.ERROR)
+                    if not failed:
+                        raise
+                    task = failed[-1]
+                    if self._throw_bpmn_error(workflow, task, exc):
+                        self._audit(session, actor, "bpmn_error_caught", row,
+                                    task_name=task.task_spec.bpmn_id,
+                                    summary={"error": _describe(exc)})
+                        continue
+                    self.incidents.open(session, row, task, exc)
+                    self._audit(session, actor, "incident_opened", row,
+                                task_name=task.task_spec.bpmn_id,
+                                summary={"error": _describe(exc)})
+                    # Other branches may still move on while this task waits for a retry.
+                    try:
+                        workflow.do_engine_steps()
+                    except Exception:  # noqa: BLE001, S110 - the next loop records it
+                        continue
+                    return
+            raise RuntimeError("a process kept failing in a loop; giving up on this step")
+
+    @staticmethod
+    def _throw_bpmn_error(workflow: BpmnWorkflow, task: Task, exc: Exception) -> bool:
+        """Throw the failure as a BPMN error; return whether the diagram caught it."""
+        code = exc.code if isinstance(exc, BpmnError) else None
+        definition = ErrorEventDefinition(code or "service_error", code=code)
+        event = BpmnEvent(definition, payload={"code": code, "message": _describe(exc)},
+                          target=task.workflow)
+        before = len(workflow.bpmn_events)
+        workflow.catch(event)
+        if len(workflow.bpmn_events) > before:
+            del workflow.bpmn_events[before:]
+            return False
+        return True
+
+    # -- public API -----------------------------------------------------------------------
+
+    def start(self, session: Session, process_id: str, business_key: str,
+              data: dict[str, Any] | None = None, actor: str = "system") -> ProcessInstance:
+        """Start the published version of ``process_id`` for a case and run it to its first waits."""
+        version = self.definitions.published(session, process_id)
+        assert version is not None
+        spec, subs = self.definitions.specs(version)
+        workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
+        first = workflow.get_next_task(state=TaskState.READY)
+        if first is not None and data:
+            first.data.update(data)
+        now = clock.now()
+        row = ProcessInstance(
+            business_key=business_key, process_id=process_id, definition=version,
+            definition_id=version.id, status=InstanceStatus.RUNNING,
+            serializer_version=self.serializer.version, state_json="{}", revision=1,
+            created_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+        self._audit(session, actor, "instance_started", row,
+                    summary={"process_id": process_id, "version": version.version})
+        self._advance(session, row, workflow, actor)
+        self._save(session, row, workflow, actor=actor)
+        return row
+
+    def get(self, session: Session, instance_id: int) -> ProcessInstance:
+        """Return an instance row by id."""
+        row = session.get(ProcessInstance, instance_id)
+        if row is None:
+            raise InstanceNotFound(f"no process instance {instance_id}")
+        return row
+
+    def instances_for(self, session: Session, business_key: str, *, active_only: bool = True
+                      ) -> list[ProcessInstance]:
+        """Return the instances of a case, oldest first."""
+        stmt = select(ProcessInstance).where(ProcessInstance.business_key == business_key)
+        if active_only:
+            stmt = stmt.where(ProcessInstance.status.not_in(ENDED))
+        return list(session.scalars(stmt.order_by(ProcessInstance.id)))
+
+    def complete(self, session: Session, task_id: str, data: dict[str, Any] | None,
+                 actor: str) -> Completion:
+        """Complete a user task with form data; a concurrent completion gets ``TaskConflict``."""
+        if data is not None and not isinstance(data, dict):
+            raise FormInvalid({"data": "must be an object of form fields"})
+        bad = [k for k in (data or {}) if not isinstance(k, str) or k.startswith("_")]
+        if bad:
+            raise FormInvalid({str(k): "field names may not start with '_'" for k in bad})
+        task_row = session.get(HumanTask, task_id)
+        if task_row is None:
+            raise TaskNotFound(f"no task {task_id}")
+        row = self._lock(session, task_row.instance_id)
+        session.refresh(task_row)
+        if task_row.state is not TaskStatus.OPEN:
+            raise TaskConflict(f"the task was {task_row.state.value} meanwhile")
+        workflow = self.load(row)
+        task = workflow.get_task_from_id(UUID(task_id))
+        if not task.has_state(TaskState.READY):
+            raise TaskConflict("the task is no longer ready")
+        before = dict(task.data)
+        task.data.update(data or {})
+        task.run()
+        task_row.assignee = actor
+        self._audit(session, actor, "task_completed", row, task_name=task_row.name,
+                    object_id=task_id, summary={"changed": _changes(before, task.data)})
+        self._advance(session, row, workflow, actor)
+        row.revision += 1
+        new = self._save(session, row, workflow, actor=actor, completed_id=task_id)
+        return Completion(row, new)
+
+    def claim(self, session: Session, task_id: str, actor: str) -> HumanTask:
+        """Make an open task the actor's; someone else's task gets ``TaskConflict``."""
+        task_row = session.get(HumanTask, task_id)
+        if task_row is None:
+            raise TaskNotFound(f"no task {task_id}")
+        self._lock(session, task_row.instance_id)
+        session.refresh(task_row)
+        if task_row.state is not TaskStatus.OPEN:
+            raise TaskConflict(f"the task was {task_row.state.value} meanwhile")
+        if task_row.assignee not in (None, actor):
+            raise TaskConflict(f"the task is held by {task_row.assignee}")
+        if task_row.assignee != actor:
+            task_row.assignee = actor
+            self._emit(session, actor, "task_claimed", task_row)
+        session.flush()
+        return task_row
+
+    def send_message(self, session: Session, business_key: str, name: str,
+                     payload: dict[str, Any] | None = None, actor: str = "system"
+                     ) -> StoredMessage:
+        """Deliver a message to the running instance of a case; keep it when nobody waits."""
+        now = clock.now()
+        stored = StoredMessage(business_key=business_key, name=name, payload=payload or {},
+                               received_at=now)
+        session.add(stored)
+        for candidate in self.instances_for(session, business_key):
+            row = self._lock(session, candidate.id)
+            if row.status in ENDED:
+                continue
+            workflow = self.load(row)
+            event = BpmnEvent(MessageEventDefinition(name), payload=payload or {})
+            try:
+                workflow.send_event(event)
+            except WorkflowException:
+                continue
+            stored.delivered_at, stored.instance_id = now, row.id
+            self._audit(session, actor, "message_delivered", row, summary={"message": name})
+            self._advance(session, row, workflow, actor)
+            row.revision += 1
+            self._save(session, row, workflow, actor=actor)
+            break
+        else:
+            stored.note = "no running process of this case was waiting for this message"
+            self._audit_key(session, actor, "message_undelivered", business_key,
+                            summary={"message": name})
+        session.flush()
+        return stored
+
+    def wake(self, session: Session, instance_id: int, actor: str = "worker") -> ProcessInstance:
+        """Fire what fell due (timers) and retry due incidents of one locked instance."""
+        row = self._lock(session, instance_id)
+        if row.status in ENDED:
+            row.next_timer_at = row.next_retry_at = None
+            return row
+        workflow = self.load(row)
+        now = clock.now()
+        for task in self.incidents.due_for_retry(session, row, workflow, now):
+            task._set_state(TaskState.READY)
+        self._advance(session, row, workflow, actor)
+        self.incidents.settle(session, row, workflow, now)
+        row.revision += 1
+        self._save(session, row, workflow, actor=actor)
+        return row
+
+    def retry_now(self, session: Session, incident_id: int, actor: str) -> ProcessInstance:
+        """Retry an incident at once (a manager's button)."""
+        incident = self.incidents.get(session, incident_id)
+        self.incidents.make_due(incident, clock.now())
+        return self.wake(session, incident.instance_id, actor)
+
+    # -- audit ----------------------------------------------------------------------------
+
+    def _emit(self, session: Session, actor: str, action: str, task: HumanTask) -> None:
+        if self.audit is not None:
+            self.audit(session, EngineEvent(
+                at=clock.now(), actor=actor, action=action, object_type="task",
+                object_id=task.id, business_key=task.business_key, task_name=task.name,
+                summary={"role": task.role, "assignee": task.assignee,
+                         "due_at": task.due_at.isoformat() if task.due_at else None}))
+
+    def _audit(self, session: Session, actor: str, action: str, row: ProcessInstance, *,
+               task_name: str | None = None, object_id: str | None = None,
+               summary: dict[str, Any] | None = None) -> None:
+        if self.audit is not None:
+            self.audit(session, EngineEvent(
+                at=clock.now(), actor=actor, action=action, object_type="process_instance",
+                object_id=object_id or str(row.id), business_key=row.business_key,
+                task_name=task_name, summary=summary or {}))
+
+    def _audit_key(self, session: Session, actor: str, action: str, business_key: str,
+                   summary: dict[str, Any]) -> None:
+        if self.audit is not None:
+            self.audit(session, EngineEvent(at=clock.now(), actor=actor, action=action,
+                                            object_type="message", object_id=None,
+                                            business_key=business_key, summary=summary))
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:1000]
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Summarise which fields a completion set or changed (values redacted by the sink)."""
+    return {k: v for k, v in after.items() if k not in before or before[k] != v}

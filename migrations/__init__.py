@@ -1,0 +1,1 @@
+"""Alembic migrations for every table of the product, from the first one on."""

@@ -1,0 +1,70 @@
+"""The one place that wires the engine's concrete parts to the case domain."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cases import config as council_config
+from cases.audit import AuditRecord, record
+from engine import clock
+from engine.calendar import BusinessCalendar
+from engine.definitions import DefinitionStore
+from engine.handlers import HandlerRegistry, current_context
+from engine.runtime import CaseEngine, EngineEvent, ProductScriptEngine
+from engine.sandbox import SandboxedEnvironment
+from engine.serializer import InstanceSerializer
+
+from .registry import handlers as product_handlers
+
+
+def audit_sink(session: Session, event: EngineEvent) -> None:
+    """Write an engine event into the case audit trail, in the engine's transaction."""
+    record(session, AuditRecord(
+        at=event.at, actor=event.actor, action=event.action, object_type=event.object_type,
+        object_id=event.object_id, case_reference=event.business_key,
+        task_name=event.task_name, summary=event.summary or {}))
+
+
+def _close_of_business(at: datetime) -> time:
+    """Close of business in force at ``at`` (council configuration), 17:00 outside a step."""
+    try:
+        session = current_context().session
+    except RuntimeError:
+        session = None
+    value = council_config.DEFAULTS["close_of_business"]
+    if session is not None:
+        value = council_config.get_setting(session, "close_of_business", at=at)
+    hours, minutes = str(value).split(":")
+    return time(int(hours), int(minutes))
+
+
+def due_after_working_days(received_at: Any, n: Any) -> str:
+    """Diagram helper: the working-day deadline as ISO text (task data stays JSON)."""
+    start = BusinessCalendar.parse_moment(received_at)
+    cal = BusinessCalendar(close_of_business=_close_of_business(start))
+    return cal.due_after_working_days(start, int(n)).isoformat()
+
+
+def now_iso() -> str:
+    """Diagram helper: the product clock's now as ISO text."""
+    return clock.now().isoformat()
+
+
+DIAGRAM_GLOBALS: dict[str, Any] = {
+    "due_after_working_days": due_after_working_days,
+    "now": now_iso,
+}
+
+
+def build_engine(handlers: HandlerRegistry | None = None, *, audit: bool = True) -> CaseEngine:
+    """Assemble a CaseEngine with the sandbox, the product's handlers and the audit trail."""
+    clock.install_spiff_clock()
+    registry = handlers or product_handlers
+    serializer = InstanceSerializer()
+    script_engine = ProductScriptEngine(SandboxedEnvironment(dict(DIAGRAM_GLOBALS)), registry)
+    definitions = DefinitionStore(serializer, operations=registry.names)
+    return CaseEngine(definitions, serializer, script_engine,
+                      audit=audit_sink if audit else None)

@@ -1,0 +1,49 @@
+"""The Flask application factory; no work happens at import time."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with the configuration it was given."""
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then test overrides."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        DATABASE_URL=None,
+        ASB_TESTING=os.environ.get("ASB_TESTING") == "1",
+        START_WORKER=None,  # None: start the in-process worker on SQLite only
+        BPMN_DIR=str(BPMN_DIR),
+    )
+    app.config.from_prefixed_env(prefix="ASB")
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        raise ConfigError("SECRET_KEY is not set: export a long random value before starting")
+
+    from . import extensions
+
+    extensions.init_app(app)
+
+    from .system import bp as system_bp
+
+    app.register_blueprint(system_bp)
+    if app.config["ASB_TESTING"]:
+        log.warning("ASB_TESTING=1: the test clock endpoint is ENABLED. Never use in production.")
+    return app

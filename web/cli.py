@@ -1,0 +1,119 @@
+"""The ``asb`` command line: serve, worker, init-db, seed-demo, users, diagrams."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine.database import default_url, make_engine, make_session_factory, unit_of_work
+from engine.errors import DiagramInvalid
+
+from .cli_users import users
+
+BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"asb: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+def main() -> None:
+    """Anti-social behaviour casework: web app, worker and administration."""
+    logging.basicConfig(level=os.environ.get("ASB_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+main.add_command(users)
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or migrate the schema and load the shipped diagrams (safe to run twice)."""
+    from migrations.runner import upgrade
+    from tasks.wiring import build_engine
+
+    url = default_url()
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+        with unit_of_work(make_session_factory(engine)) as session:
+            versions = build_engine().definitions.sync_directory(session, BPMN_DIR)
+    except SQLAlchemyError as exc:
+        _fail(f"database error: {getattr(exc, 'orig', None) or exc}")
+    except DiagramInvalid as exc:
+        _fail(f"a shipped diagram is invalid: {exc.problems[0]}")
+    click.echo(f"schema up to date; {len(versions)} process definition(s) loaded")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Run the web app (with the in-process worker on the embedded SQLite default)."""
+    from . import ConfigError, create_app
+
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        _fail(str(exc))
+    app.run(host=host, port=port, use_reloader=False, threaded=True)
+
+
+@main.command()
+@click.option("--batch", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.05, 60))
+@click.option("--once", is_flag=True, help="Process what is due now, then exit.")
+def worker(batch: int, poll: float, once: bool) -> None:
+    """Fire due timers and retry failed service tasks (run several on PostgreSQL)."""
+    from engine.worker import Worker
+    from tasks.wiring import build_engine
+
+    factory = make_session_factory(make_engine(default_url()))
+    w = Worker(build_engine(), factory, batch=batch, poll_seconds=poll,
+               name=f"worker-{os.getpid()}")
+    if once:
+        click.echo(f"woke {w.drain()} instance(s)")
+        return
+
+    def _stop(_sig: int, _frame: FrameType | None) -> None:
+        w.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    w.run_forever()
+
+
+@main.group()
+def diagrams() -> None:
+    """Work with BPMN and DMN files."""
+
+
+@diagrams.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def validate(files: tuple[str, ...]) -> None:
+    """Check that diagrams parse and can run here; print one line per problem."""
+    from tasks.wiring import build_engine
+
+    sources: dict[str, bytes] = {}
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            _fail(f"{name}: no such file", 2)
+        sources[path.name] = path.read_bytes()
+    try:
+        parsed = build_engine().definitions.parse(sources)
+    except DiagramInvalid as exc:
+        for p in exc.problems:
+            click.echo(f"{p['element_id']} ({p['element_type']}): {p['message']}", err=True)
+        sys.exit(1)
+    for proc in parsed:
+        click.echo(f"{proc.process_id}: can run (content {proc.content_hash[:12]})")

@@ -1,0 +1,45 @@
+"""Database, engine and worker wiring for the Flask app (``init_app`` style)."""
+
+from __future__ import annotations
+
+import atexit
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from engine.database import default_url, is_sqlite, make_engine, make_session_factory, unit_of_work
+from engine.runtime import CaseEngine
+from engine.worker import Worker
+from tasks.wiring import build_engine
+
+
+def init_app(app: Flask) -> None:
+    """Attach the database, the case engine and (on SQLite) the in-process worker."""
+    url = app.config.get("DATABASE_URL") or default_url(app.instance_path)
+    db = make_engine(url)
+    factory = make_session_factory(db)
+    engine = build_engine()
+    app.extensions["asb"] = {"db": db, "sessions": factory, "engine": engine}
+    start = app.config.get("START_WORKER")
+    if start is None:
+        start = is_sqlite(db)
+    if start:
+        worker = Worker(engine, factory, name="web-worker")
+        worker.start_thread()
+        atexit.register(worker.stop)
+        app.extensions["asb"]["worker"] = worker
+
+
+def case_engine() -> CaseEngine:
+    """Return the app's case engine."""
+    engine: CaseEngine = current_app.extensions["asb"]["engine"]
+    return engine
+
+
+@contextmanager
+def unit() -> Iterator[Session]:
+    """One unit of work for a request: commit on success, roll back on any error."""
+    with unit_of_work(current_app.extensions["asb"]["sessions"]) as session:
+        yield session

@@ -1,0 +1,52 @@
+"""System endpoints: health, and the test clock (only when ASB_TESTING=1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, jsonify, request
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from engine import clock
+
+from .extensions import unit
+
+bp = Blueprint("system", __name__)
+LONDON = ZoneInfo("Europe/London")
+
+
+def _error(status: int, code: str, message: str, details: dict[str, str] | None = None
+           ) -> tuple[Response, int]:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return jsonify(body), status
+
+
+@bp.get("/healthz")
+def health() -> Response:
+    """Answer 200 when the database answers."""
+    with unit() as session:
+        session.execute(text("SELECT 1"))
+    return jsonify({"status": "ok", "now": clock.now().isoformat().replace("+00:00", "Z")})
+
+
+@bp.post("/api/v1/_test/clock")
+def set_clock() -> tuple[Response, int] | Response:
+    """Set the product clock; exists only in testing mode."""
+    if not current_app.config.get("ASB_TESTING"):
+        abort(404)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("now"), str):
+        return _error(422, "validation_failed", "give the time to set",
+                      {"now": "an ISO 8601 time is required"})
+    try:
+        moment = datetime.fromisoformat(body["now"])
+    except ValueError:
+        return _error(422, "validation_failed", "not a time", {"now": "not an ISO 8601 time"})
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LONDON)
+    clock.set_now(moment, frozen=False)
+    worker = current_app.extensions["asb"].get("worker")
+    fired = worker.drain() if worker is not None else 0
+    return jsonify({"now": clock.now().isoformat().replace("+00:00", "Z"), "woken": fired})
