@@ -45,9 +45,25 @@ _OUTWARD_RE = re.compile(_OUTWARD)
 _PREFIX_RE = re.compile(rf"[A-Z]{{1,2}}|{_OUTWARD}( [0-9]([A-Z]{{1,2}})?)?")
 
 
-def _partner(code: str, name: str, email: str, *kinds: str) -> dict[str, Any]:
-    return {"code": code, "name": name, "email": email, "kinds": list(kinds)}
-
+# code, name, e-mail (reserved example domains), kinds: the agencies the seed names.
+_PARTNERS = (
+    ("police", "Derbyshire Police", "asb@police.example.org",
+     "referral joint_action information_sharing"),
+    ("fire", "Derbyshire Fire & Rescue Service", "asb@fire.example.org", "referral joint_action"),
+    ("youth", "Youth services", "youth@council.example.org", "referral joint_action"),
+    ("education", "Schools and education welfare", "ews@county.example.org",
+     "referral joint_action information_sharing"),
+    ("environmental", "Environmental services", "env@council.example.org",
+     "referral joint_action"),
+    ("county", "Derbyshire County Council", "asb@county.example.org",
+     "referral joint_action information_sharing"),
+    ("victim_support", "Victim Support", "referrals@victims.example.org",
+     "referral victim_support"),
+    ("children_safeguarding", "Children's safeguarding", "children@safeguarding.example.org",
+     "referral safeguarding_children"),
+    ("adult_safeguarding", "Adult safeguarding", "adults@safeguarding.example.org",
+     "referral safeguarding_adults"),
+)
 
 DEFAULTS: dict[str, Any] = {
     "close_of_business": "17:00",
@@ -58,55 +74,26 @@ DEFAULTS: dict[str, Any] = {
     "case_review_window_months": 6,
     "case_review_qualifying_months": 1,
     "case_review_timescales_working_days": {"acknowledge": 5, "decide": 15, "outcome": 25},
-    "complaint_timescales_working_days": {
-        "stage1_acknowledge": 5,
-        "stage1_answer": 10,
-        "stage2_acknowledge": 5,
-        "stage2_answer": 20,
-        "extension_max": 10,
-    },
+    "complaint_timescales_working_days": {"stage1_acknowledge": 5, "stage1_answer": 10,
+                                          "stage2_acknowledge": 5, "stage2_answer": 20,
+                                          "extension_max": 10},
     "reopen_window_days": 28,
-    "repeat_victim_rules": {
-        "short": {"reports": 2, "days": 14},
-        "long": {"reports": 5, "days": 180},
-    },
+    "repeat_victim_rules": {"short": {"reports": 2, "days": 14},
+                            "long": {"reports": 5, "days": 180}},
     "retention_years": 6,
     "homes_count": 0,
     "partner_directory": [
-        _partner("police", "Derbyshire Police", "asb@police.example.org",
-                 "referral", "joint_action", "information_sharing"),
-        _partner("fire", "Derbyshire Fire & Rescue Service", "asb@fire.example.org",
-                 "referral", "joint_action"),
-        _partner("youth", "Youth services", "youth@council.example.org",
-                 "referral", "joint_action"),
-        _partner("education", "Schools and education welfare", "ews@county.example.org",
-                 "referral", "joint_action", "information_sharing"),
-        _partner("environmental", "Environmental services", "env@council.example.org",
-                 "referral", "joint_action"),
-        _partner("county", "Derbyshire County Council", "asb@county.example.org",
-                 "referral", "joint_action", "information_sharing"),
-        _partner("victim_support", "Victim Support", "referrals@victims.example.org",
-                 "referral", "victim_support"),
-        _partner("children_safeguarding", "Children's safeguarding",
-                 "children@safeguarding.example.org", "referral", "safeguarding_children"),
-        _partner("adult_safeguarding", "Adult safeguarding", "adults@safeguarding.example.org",
-                 "referral", "safeguarding_adults"),
+        {"code": code, "name": name, "email": email, "kinds": kinds.split()}
+        for code, name, email, kinds in _PARTNERS
     ],
     # Illustrative only, not an authoritative postcode-to-ward lookup: a council loads its
     # own table. Keys are an area, a district ("S43"), a sector ("S40 1") or longer; the
     # longest key matching a postcode wins.
     "postcode_wards": {
-        "S40": "Spire",
-        "S40 1": "St Helen's",
-        "S40 3": "Brockwell",
-        "S40 4": "Walton",
-        "S41": "Loundsley Green & Newbold",
-        "S41 0": "Hasland",
-        "S41 7": "Brimington",
-        "S41 8": "Whittington Moor",
-        "S41 9": "Old Whittington",
-        "S43": "Staveley Central",
-        "S43 2": "Barrow Hill & New Whittington",
+        "S40": "Spire", "S40 1": "St Helen's", "S40 3": "Brockwell", "S40 4": "Walton",
+        "S41": "Loundsley Green & Newbold", "S41 0": "Hasland", "S41 7": "Brimington",
+        "S41 8": "Whittington Moor", "S41 9": "Old Whittington",
+        "S43": "Staveley Central", "S43 2": "Barrow Hill & New Whittington",
         "S43 3": "Staveley North",
     },
 }
@@ -265,9 +252,8 @@ VALIDATORS: dict[str, Validator] = {
     "case_review_window_months": _whole_in(1, 24),
     "case_review_qualifying_months": _whole_in(1, 12),
     "case_review_timescales_working_days": _case_review_timescales,
-    "complaint_timescales_working_days": _days_by_key(
-        tuple(DEFAULTS["complaint_timescales_working_days"]), 0, 60
-    ),
+    "complaint_timescales_working_days": _days_by_key(tuple(DEFAULTS[
+        "complaint_timescales_working_days"]), 0, 60),
     "reopen_window_days": _whole_in(0, 366),
     "repeat_victim_rules": _repeat_victim_rules,
     # Councils typically keep closed cases 3 to 6 years; 1 to 10 leaves room for local policy.
@@ -345,9 +331,8 @@ def set_setting(
 
 
 def _taken(session: Session, key: str, start: datetime) -> bool:
-    query = select(CouncilSetting.id).where(
-        CouncilSetting.key == key, CouncilSetting.effective_from == start
-    )
+    query = select(CouncilSetting.id).where(CouncilSetting.key == key,
+                                            CouncilSetting.effective_from == start)
     return session.scalars(query).first() is not None
 
 
@@ -356,21 +341,12 @@ def _clash(key: str, start: datetime) -> ConfigInvalid:
                          f"a value of {key} already takes effect at {start.isoformat()}")
 
 
-def _row_in_force(session: Session, key: str, at: datetime) -> CouncilSetting | None:
-    query = (
-        select(CouncilSetting)
-        .where(CouncilSetting.key == key, CouncilSetting.effective_from <= at)
-        .order_by(CouncilSetting.effective_from.desc(), CouncilSetting.id.desc())
-        .limit(1)
-    )
-    return session.scalars(query).first()
-
-
 def get_setting(
     session: Session, key: str, at: datetime | None = None, *, now: Clock | None = None
 ) -> Any:
     """Return the value of ``key`` in force at ``at`` (default: ``now()``), else the default."""
-    row = _row_in_force(session, _known(key), _moment(at, now))
+    query = history_query(key).where(CouncilSetting.effective_from <= _moment(at, now))
+    row = session.scalars(query.limit(1)).first()
     return copy.deepcopy(row.value if row is not None else DEFAULTS[key])
 
 
@@ -387,16 +363,15 @@ def settings_in_force(
     )
     for row in session.scalars(query):
         latest[row.key] = row
-    result = {}
-    for key, default in DEFAULTS.items():
-        row = latest.get(key)
-        result[key] = {
-            "value": copy.deepcopy(row.value if row is not None else default),
-            "effective_from": row.effective_from if row is not None else None,
-            "recorded_by": row.recorded_by if row is not None else None,
-            "note": row.note if row is not None else None,
-        }
-    return result
+    return {key: _provenance(latest.get(key), default) for key, default in DEFAULTS.items()}
+
+
+def _provenance(row: CouncilSetting | None, default: Any) -> dict[str, Any]:
+    if row is None:
+        return {"value": copy.deepcopy(default), "effective_from": None, "recorded_by": None,
+                "note": None}
+    return {"value": copy.deepcopy(row.value), "effective_from": row.effective_from,
+            "recorded_by": row.recorded_by, "note": row.note}
 
 
 def history_query(key: str) -> Select[tuple[CouncilSetting]]:

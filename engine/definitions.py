@@ -53,8 +53,9 @@ def _expressions(spec: BpmnProcessSpec) -> Iterable[tuple[str, str, str, str]]:
             if getattr(ts, attr, None):
                 yield bpmn_id, kind, getattr(ts, attr), "exec"
         for cond, _target in getattr(ts, "cond_task_specs", None) or []:
-            if cond:
-                yield bpmn_id, kind, cond, "eval"
+            text = cond.args[0] if cond is not None and getattr(cond, "args", None) else cond
+            if text:
+                yield bpmn_id, kind, str(text), "eval"
         event_def = getattr(ts, "event_definition", None)
         if isinstance(event_def, TimerEventDefinition) and event_def.expression:
             yield bpmn_id, kind, event_def.expression, "eval"
@@ -202,9 +203,25 @@ class DefinitionStore:
             if hit is not None:
                 self._cache.move_to_end(version.id)
                 return hit
-        specs = self.serializer.load_specs(version.spec_json)
+        return self._remember(version.id, version.spec_json)
+
+    def specs_by_id(self, session: Session, definition_id: int) -> Specs:
+        """Like ``specs`` but reads the stored bundle only when it is not cached yet."""
         with self._lock:
-            self._cache[version.id] = specs
+            hit = self._cache.get(definition_id)
+            if hit is not None:
+                self._cache.move_to_end(definition_id)
+                return hit
+        text = session.scalar(select(DefinitionVersion.spec_json).where(
+            DefinitionVersion.id == definition_id))
+        if text is None:
+            raise DefinitionNotFound(f"no definition version {definition_id}")
+        return self._remember(definition_id, text)
+
+    def _remember(self, definition_id: int, text: str) -> Specs:
+        specs = self.serializer.load_specs(text)
+        with self._lock:
+            self._cache[definition_id] = specs
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return specs

@@ -61,8 +61,8 @@ class DefinitionVersion(EngineBase):
     version: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(300))
-    spec_json: Mapped[str] = mapped_column(Text)
-    sources: Mapped[dict[str, str]] = mapped_column(JSON)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
+    sources: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True)
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -96,7 +96,7 @@ class ProcessInstance(EngineBase):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    definition: Mapped[DefinitionVersion] = relationship(lazy="joined")
+    definition: Mapped[DefinitionVersion] = relationship(lazy="select")
 
 
 _task_status = Enum(TaskStatus, native_enum=False, length=20,

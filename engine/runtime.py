@@ -90,9 +90,12 @@ class CaseEngine:
 
     # -- loading and saving ---------------------------------------------------------------
 
-    def load(self, row: ProcessInstance) -> BpmnWorkflow:
+    def load(self, row: ProcessInstance, session: Session | None = None) -> BpmnWorkflow:
         """Rebuild the workflow of a stored instance around its cached specs."""
-        spec, subs = self.definitions.specs(row.definition)
+        if session is None:
+            spec, subs = self.definitions.specs(row.definition)
+        else:
+            spec, subs = self.definitions.specs_by_id(session, row.definition_id)
         workflow = self.serializer.loads(row.state_json, spec, subs)
         workflow.script_engine = self.script_engine
         return workflow
@@ -100,8 +103,9 @@ class CaseEngine:
     def _save(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow, *,
               actor: str, completed_id: str | None = None) -> list[HumanTask]:
         now = clock.now()
-        new_tasks = sync_tasks(session, row, workflow, now=now, actor=actor,
-                               on_new=lambda t: self._emit(session, actor, "task_opened", t))
+        with service_context(self._context(session, row, actor)):  # due dates may read config
+            new_tasks = sync_tasks(session, row, workflow, now=now, actor=actor,
+                                   on_new=lambda t: self._emit(session, actor, "task_opened", t))
         if completed_id is not None:
             done = session.get(HumanTask, completed_id)
             if done is not None:
@@ -176,6 +180,9 @@ class CaseEngine:
         if len(workflow.bpmn_events) > before:
             del workflow.bpmn_events[before:]
             return False
+        if task.has_state(TaskState.ERROR):
+            # The error ended the activity: it is interrupted, not waiting for a retry.
+            task._set_state(TaskState.CANCELLED)
         return True
 
     # -- public API -----------------------------------------------------------------------
@@ -234,7 +241,7 @@ class CaseEngine:
         session.refresh(task_row)
         if task_row.state is not TaskStatus.OPEN:
             raise TaskConflict(f"the task was {task_row.state.value} meanwhile")
-        workflow = self.load(row)
+        workflow = self.load(row, session)
         task = workflow.get_task_from_id(UUID(task_id))
         if not task.has_state(TaskState.READY):
             raise TaskConflict("the task is no longer ready")
@@ -278,7 +285,7 @@ class CaseEngine:
             row = self._lock(session, candidate.id)
             if row.status in ENDED:
                 continue
-            workflow = self.load(row)
+            workflow = self.load(row, session)
             event = BpmnEvent(MessageEventDefinition(name), payload=payload or {})
             try:
                 workflow.send_event(event)
@@ -303,7 +310,7 @@ class CaseEngine:
         if row.status in ENDED:
             row.next_timer_at = row.next_retry_at = None
             return row
-        workflow = self.load(row)
+        workflow = self.load(row, session)
         now = clock.now()
         for task in self.incidents.due_for_retry(session, row, workflow, now):
             task._set_state(TaskState.READY)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from cases import config as council_config
 from cases.audit import AuditRecord, record
 from engine import clock
-from engine.calendar import BusinessCalendar
+from engine import calendar
 from engine.definitions import DefinitionStore
 from engine.handlers import HandlerRegistry, current_context
 from engine.runtime import CaseEngine, EngineEvent, ProductScriptEngine
@@ -28,24 +28,20 @@ def audit_sink(session: Session, event: EngineEvent) -> None:
         task_name=event.task_name, summary=event.summary or {}))
 
 
-def _close_of_business(at: datetime) -> time:
-    """Close of business in force at ``at`` (council configuration), 17:00 outside a step."""
+def _close_of_business(at: datetime) -> str:
+    """Close of business in force at ``at`` (council configuration); the default outside a step."""
     try:
         session = current_context().session
     except RuntimeError:
-        session = None
-    value = council_config.DEFAULTS["close_of_business"]
-    if session is not None:
-        value = council_config.get_setting(session, "close_of_business", at=at)
-    hours, minutes = str(value).split(":")
-    return time(int(hours), int(minutes))
+        return str(council_config.DEFAULTS["close_of_business"])
+    return str(council_config.get_setting(session, "close_of_business", at=at))
 
 
 def due_after_working_days(received_at: Any, n: Any) -> str:
-    """Diagram helper: the working-day deadline as ISO text (task data stays JSON)."""
-    start = BusinessCalendar.parse_moment(received_at)
-    cal = BusinessCalendar(close_of_business=_close_of_business(start))
-    return cal.due_after_working_days(start, int(n)).isoformat()
+    """Diagram helper: the working-day deadline as ISO text, so task data stays JSON."""
+    start = calendar.default_calendar().to_aware(received_at)
+    due = calendar.due_after_working_days(start, n, close_of_business=_close_of_business(start))
+    return due.isoformat()
 
 
 def now_iso() -> str:

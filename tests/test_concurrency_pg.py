@@ -148,7 +148,7 @@ def test_worker_killed_mid_batch_loses_no_timer_and_doubles_none(fresh_pg):
         assert time.monotonic() < deadline, "workers made no progress"
         time.sleep(0.05)
     victim.kill()  # SIGKILL: no cleanup, open transaction and row locks die with it
-    victim.wait()
+    victim.communicate(timeout=60)
     assert victim.returncode == -9
     for p in others:
         p.communicate(timeout=300)
