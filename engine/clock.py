@@ -63,7 +63,9 @@ class _ClockDatetime(datetime):
     @classmethod
     def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
         current = now()
-        return current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
+        if tz is not None:
+            return current.astimezone(tz)
+        return current.astimezone().replace(tzinfo=None)
 
 
 def install_spiff_clock() -> None:

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from . import clock
 from .errors import DefinitionNotFound, DiagramInvalid
@@ -97,7 +97,8 @@ def parse_sources(sources: Mapping[str, bytes | str]) -> tuple[SpiffBpmnParser, 
             root = etree.fromstring(raw, parser=etree.XMLParser(resolve_entities=False,
                                                                  no_network=True))
         except etree.XMLSyntaxError as exc:
-            raise DiagramInvalid([_problem(filename, "file", f"Not well-formed XML: {exc}")]) from exc
+            problem = _problem(filename, "file", f"Not well-formed XML: {exc}")
+            raise DiagramInvalid([problem]) from exc
         try:
             if filename.endswith(".dmn"):
                 parser.add_dmn_xml(root, filename=filename)
@@ -197,7 +198,7 @@ class DefinitionStore:
         return row
 
     def specs(self, version: DefinitionVersion) -> Specs:
-        """Return the parsed specs of a version, parsing once per process (versions never change)."""
+        """Return the parsed specs of a version, parsed once (versions never change)."""
         with self._lock:
             hit = self._cache.get(version.id)
             if hit is not None:

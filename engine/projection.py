@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
 
@@ -37,10 +37,8 @@ def to_utc(value: Any) -> datetime | None:
     """Read a timer or due value (ISO text or datetime) as an aware UTC datetime."""
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        moment = TimerEventDefinition.get_datetime(str(value))
+    moment = (value if isinstance(value, datetime)
+              else TimerEventDefinition.get_datetime(str(value)))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)

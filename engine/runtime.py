@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition, MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from . import clock
 from .definitions import DefinitionStore
@@ -141,31 +141,28 @@ class CaseEngine:
                  actor: str) -> None:
         """Run until every branch waits; turn handler failures into BPMN errors or incidents."""
         with service_context(self._context(session, row, actor)):
+            # Tasks already failed before this step (waiting for their retry) are not news.
+            seen = {t.id for t in workflow.get_tasks(state=TaskState.ERROR)}
             for _ in range(100):
                 try:
                     workflow.refresh_timers()
                     workflow.do_engine_steps()
                     return
                 except Exception as exc:  # noqa: BLE001 - any handler or script failure
-                    failed = workflow.get_tasks(state=TaskState.ERROR)
-                    if not failed:
+                    fresh = [t for t in workflow.get_tasks(state=TaskState.ERROR)
+                             if t.id not in seen]
+                    if not fresh:
                         raise
-                    task = failed[-1]
-                    if self._throw_bpmn_error(workflow, task, exc):
-                        self._audit(session, actor, "bpmn_error_caught", row,
-                                    task_name=task.task_spec.bpmn_id,
-                                    summary={"error": _describe(exc)})
-                        continue
-                    self.incidents.open(session, row, task, exc)
-                    self._audit(session, actor, "incident_opened", row,
+                    task = fresh[-1]
+                    seen.add(task.id)
+                    caught = self._throw_bpmn_error(workflow, task, exc)
+                    if not caught:
+                        self.incidents.open(session, row, task, exc)
+                    self._audit(session, actor,
+                                "bpmn_error_caught" if caught else "incident_opened", row,
                                 task_name=task.task_spec.bpmn_id,
                                 summary={"error": _describe(exc)})
-                    # Other branches may still move on while this task waits for a retry.
-                    try:
-                        workflow.do_engine_steps()
-                    except Exception:  # noqa: BLE001, S110 - the next loop records it
-                        continue
-                    return
+                    # Loop: other branches may still move on while this task waits.
             raise RuntimeError("a process kept failing in a loop; giving up on this step")
 
     @staticmethod
@@ -189,7 +186,7 @@ class CaseEngine:
 
     def start(self, session: Session, process_id: str, business_key: str,
               data: dict[str, Any] | None = None, actor: str = "system") -> ProcessInstance:
-        """Start the published version of ``process_id`` for a case and run it to its first waits."""
+        """Start the published version of ``process_id`` and run it until every branch waits."""
         version = self.definitions.published(session, process_id)
         assert version is not None
         spec, subs = self.definitions.specs(version)

@@ -58,7 +58,8 @@ class InstanceSerializer:
         _SpeclessWorkflowConverter(BpmnWorkflow, lean)
         self._lean = BpmnWorkflowSerializer(lean)
 
-    def dump_specs(self, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:
+    def dump_specs(self, spec: BpmnProcessSpec,
+                   subprocess_specs: dict[str, BpmnProcessSpec]) -> str:
         """Serialize a spec bundle deterministically, so its hash identifies its content."""
         bundle = {
             "spec": self._full.to_dict(spec),

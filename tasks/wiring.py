@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from cases import config as council_config
 from cases.audit import AuditRecord, record
-from engine import clock
-from engine import calendar
+from engine import calendar, clock
 from engine.definitions import DefinitionStore
 from engine.handlers import HandlerRegistry, current_context
 from engine.runtime import CaseEngine, EngineEvent, ProductScriptEngine

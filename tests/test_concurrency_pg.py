@@ -21,7 +21,8 @@ from engine.database import make_engine, make_session_factory, unit_of_work
 from engine.errors import TaskConflict
 from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
 from migrations.runner import upgrade
-from tests.engine_support import BPMN_DIR, DemoServices, make_engine as make_case_engine
+from tests.engine_support import BPMN_DIR, DemoServices
+from tests.engine_support import make_engine as make_case_engine
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent

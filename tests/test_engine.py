@@ -1,4 +1,4 @@
-"""Workflow tests of the case engine on SQLite and PostgreSQL: projection, errors, timers, messages."""
+"""Workflow tests of the case engine on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def loaded(engine, db_session):
 
 def open_tasks(session, key):
     return list(session.scalars(select(HumanTask).where(
-        HumanTask.business_key == key, HumanTask.state == TaskStatus.OPEN).order_by(HumanTask.name)))
+        HumanTask.business_key == key, HumanTask.state == TaskStatus.OPEN)
+        .order_by(HumanTask.name)))
 
 
 def start_demo(engine, session, key="ASB-1", **data):

@@ -8,7 +8,8 @@ import time
 from engine.database import make_engine, make_session_factory
 from engine.handlers import ServiceContext
 from engine.worker import Worker
-from tests.engine_support import DemoServices, make_engine as make_case_engine
+from tests.engine_support import DemoServices
+from tests.engine_support import make_engine as make_case_engine
 
 
 def main() -> None:
