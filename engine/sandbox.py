@@ -1,19 +1,17 @@
 """A sandbox for the Python that process owners write in diagrams (conditions, timers, scripts).
 
 Two layers. ``_Checker`` walks the syntax tree against an allow-list and refuses, in words a
-process owner can act on, imports, classes, ``global``/``nonlocal``, ``with``, async code,
-names and attributes starting with ``_``, frame/generator/code attributes, ``str.format``,
-code-running and introspecting builtins, and huge literal powers or repetitions. RestrictedPython's
-``compile_restricted`` then compiles the tree with ``_DiagramPolicy``, which routes attribute and
-item access, iteration, item writes, augmented assignment and the growth operators (``**``,
-``*``, ``+``, ``<<``) through the ``_guard_*`` functions. Code runs with ``_BUILTINS`` only and
-is compiled once per (source, mode) into an LRU cache.
+process owner can act on, imports, classes, ``global``/``nonlocal``, ``with``, async code, names
+and attributes starting with ``_``, frame/generator/code attributes, ``str.format``, code-running
+and introspecting builtins and huge literal exponents. RestrictedPython's ``compile_restricted``
+then compiles the tree with ``_DiagramPolicy``, which routes attribute and item access, iteration,
+item writes, augmented assignment and the growth operators (``**``, ``*``, ``+``, ``<<``) through
+the ``_guard_*`` functions. Code sees ``_BUILTINS`` only; compiled code is cached per (source, mode).
 
-Measured with timeit (Python 3.11, best of 5 x 1,000,000, task data of 20 keys):
-``priority == 1 and not closed`` costs 0.21 us as bare ``eval`` of pre-compiled code into a
-copied dict, 0.33-0.37 us through ``SandboxedEnvironment.evaluate`` (cache hit, namespace copy
-included; ~0.41 us with two helpers) and ~6 us through SpiffWorkflow's ``TaskDataEnvironment``,
-which compiles the string on every call.
+Measured with timeit (Python 3.11, best of 5 x 1,000,000, task data of 20 keys), for
+``priority == 1 and not closed``: bare ``eval`` of pre-compiled code into a copied dict 0.21 us;
+``SandboxedEnvironment.evaluate`` (cache hit, namespace copy included) 0.33-0.37 us, 0.41 us with
+two helpers; SpiffWorkflow's ``TaskDataEnvironment`` ~6 us (it compiles on every call).
 
 Not bounded here: running time (``while True: pass``) and growth through methods or format widths
 (``list.extend`` in a loop, ``str.ljust``, ``f"{x:>99999999}"``): the worker needs its own limits.
@@ -110,38 +108,6 @@ def _attribute_problem(name: str) -> str | None:
     return None
 
 
-def _int_pow_ok(base: int, exponent: int) -> bool:
-    """Tell whether ``base ** exponent`` stays within the integer size limit."""
-    if exponent > MAX_EXPONENT:
-        return False
-    return abs(base) <= 1 or exponent <= 0 or exponent * math.log2(abs(base)) <= MAX_INT_BITS
-
-
-def _static_int(node: ast.AST) -> int | None:
-    """Return the value of a small literal integer expression, or None."""
-    if isinstance(node, ast.Constant) and type(node.value) is int:
-        return node.value
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow | ast.Mult | ast.Add):
-        left, right = _static_int(node.left), _static_int(node.right)
-        if left is None or right is None:
-            return None
-        if isinstance(node.op, ast.Pow):
-            return left**right if right >= 0 and _int_pow_ok(left, right) else None
-        if left.bit_length() + right.bit_length() > MAX_INT_BITS:
-            return None
-        return left * right if isinstance(node.op, ast.Mult) else left + right
-    return None
-
-
-def _static_length(node: ast.AST) -> int | None:
-    """Return the length of a literal string, bytes, list or tuple, or None."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
-        return len(node.value)
-    if isinstance(node, ast.List | ast.Tuple):
-        return len(node.elts)
-    return None
-
-
 class _Checker(ast.NodeVisitor):
     """Refuse, at the first offending node, anything outside the diagram subset."""
 
@@ -149,16 +115,15 @@ class _Checker(ast.NodeVisitor):
         if not isinstance(node, _ALLOWED_NODES):
             name = type(node).__name__
             raise _refuse(node, _NODE_MESSAGES.get(type(node), f"'{name}' is not allowed"))
+        for field in ("id", "name", "arg"):  # Name, FunctionDef/ExceptHandler, arg/keyword
+            name = getattr(node, field, None)
+            if isinstance(name, str) and name.startswith("_") and name != "_":
+                raise _refuse(node, f"names starting with '_' are not allowed ('{name}')")
+            if isinstance(name, str) and name in _FORBIDDEN_NAMES:
+                raise _refuse(node, f"'{name}' is not available in diagram code")
+        if getattr(node, "decorator_list", None):
+            raise _refuse(node, "decorators are not allowed")
         super().generic_visit(node)
-
-    def _check_name(self, node: ast.AST, name: str) -> None:
-        if name.startswith("_") and name != "_":
-            raise _refuse(node, f"names starting with '_' are not allowed ('{name}')")
-        if name in _FORBIDDEN_NAMES:
-            raise _refuse(node, f"'{name}' is not available in diagram code")
-
-    def visit_Name(self, node: ast.Name) -> None:
-        self._check_name(node, node.id)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         problem = _attribute_problem(node.attr)
@@ -176,39 +141,12 @@ class _Checker(ast.NodeVisitor):
             raise _refuse(node, f"'{node.func.id}()' is not available in diagram code")
         self.generic_visit(node)
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        self._check_name(node, node.name)
-        if node.decorator_list:
-            raise _refuse(node, "decorators are not allowed")
-        self.generic_visit(node)
-
-    def visit_arg(self, node: ast.arg) -> None:
-        self._check_name(node, node.arg)
-        self.generic_visit(node)
-
-    def visit_keyword(self, node: ast.keyword) -> None:
-        if node.arg is not None:
-            self._check_name(node.value, node.arg)
-        self.generic_visit(node)
-
-    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
-        if node.name is not None:
-            self._check_name(node, node.name)
-        self.generic_visit(node)
-
     def visit_BinOp(self, node: ast.BinOp) -> None:
-        if isinstance(node.op, ast.Pow | ast.LShift):
-            right = _static_int(node.right)
-            if right is not None and right > MAX_EXPONENT:
-                raise _refuse(node, f"the number {right} is too large here "
-                                    f"(the limit is {MAX_EXPONENT})")
-        if isinstance(node.op, ast.Mult):
-            for seq, count in ((node.left, node.right), (node.right, node.left)):
-                length, times = _static_length(seq), _static_int(count)
-                if length is not None and times is not None and (
-                        length * times > MAX_SEQUENCE_LENGTH):
-                    raise _refuse(node, f"repeating this would make more than "
-                                        f"{MAX_SEQUENCE_LENGTH} items or characters")
+        exponent = node.right
+        if (isinstance(node.op, ast.Pow | ast.LShift) and isinstance(exponent, ast.Constant)
+                and type(exponent.value) is int and exponent.value > MAX_EXPONENT):
+            raise _refuse(node, f"the number {exponent.value} is too large here "
+                                f"(the limit is {MAX_EXPONENT})")
         self.generic_visit(node)
 
 
@@ -263,13 +201,14 @@ def _limit(what: str) -> UnsafeCode:
 
 def _guard_pow(base: Any, exponent: Any) -> Any:
     """Compute ``base ** exponent`` unless the integer result would be huge."""
-    if isinstance(base, int) and isinstance(exponent, int) and not _int_pow_ok(base, exponent):
+    if (isinstance(base, int) and isinstance(exponent, int) and abs(base) > 1 and exponent > 0
+            and exponent * math.log2(abs(base)) > MAX_INT_BITS):
         raise _limit("the result of ** would be too large")
     return base**exponent
 
 
-def _check_mul(left: Any, right: Any) -> None:
-    """Refuse a multiplication whose result would be a huge number, string or list."""
+def _guard_mul(left: Any, right: Any) -> Any:
+    """Compute ``left * right`` unless the number, string or list would be huge."""
     if isinstance(left, int) and isinstance(right, int):
         too_big = left.bit_length() + right.bit_length() > MAX_INT_BITS
     elif isinstance(left, _SIZED) and isinstance(right, int):
@@ -277,14 +216,9 @@ def _check_mul(left: Any, right: Any) -> None:
     elif isinstance(right, _SIZED) and isinstance(left, int):
         too_big = len(right) * left > MAX_SEQUENCE_LENGTH
     else:
-        return
+        too_big = False
     if too_big:
         raise _limit("the result of * would be too large")
-
-
-def _guard_mul(left: Any, right: Any) -> Any:
-    """Compute ``left * right`` within the size limits."""
-    _check_mul(left, right)
     return left * right
 
 
@@ -303,10 +237,11 @@ def _guard_lshift(left: Any, right: Any) -> Any:
     return left << right
 
 
-_PLAIN_INPLACE = {
-    "-=": operator.isub, "/=": operator.itruediv, "//=": operator.ifloordiv,
-    "%=": operator.imod, ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior,
-    "^=": operator.ixor, "@=": operator.imatmul,
+_INPLACE = {
+    "*=": _guard_mul, "**=": _guard_pow, "<<=": _guard_lshift, "-=": operator.isub,
+    "/=": operator.itruediv, "//=": operator.ifloordiv, "%=": operator.imod,
+    ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
+    "@=": operator.imatmul,
 }
 
 
@@ -314,14 +249,7 @@ def _guard_inplace(op: str, target: Any, value: Any) -> Any:
     """Apply an augmented assignment operator with the growth guards."""
     if op == "+=":
         return _sized(operator.iadd(target, value))
-    if op == "*=":
-        _check_mul(target, value)
-        return operator.imul(target, value)
-    if op == "**=":
-        return _guard_pow(target, value)
-    if op == "<<=":
-        return _guard_lshift(target, value)
-    return _PLAIN_INPLACE[op](target, value)
+    return _INPLACE[op](target, value)
 
 
 def _guard_write(obj: Any) -> Any:
@@ -392,7 +320,8 @@ _BUILTINS: dict[str, Any] = {
     "_apply_": lambda func, *args, **kwargs: func(*args, **kwargs),
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence, "_augitem_": _guard_augitem,
-    "_pow_": _guard_pow, "_mul_": _guard_mul, "_add_": lambda left, right: _sized(left + right), "_lshift_": _guard_lshift,
+    "_pow_": _guard_pow, "_mul_": _guard_mul, "_lshift_": _guard_lshift,
+    "_add_": lambda left, right: _sized(left + right),
 }
 
 # -- compiling -----------------------------------------------------------------------------

@@ -62,15 +62,15 @@ ESCAPES: dict[str, str] = {
     "with_block": "with tags:\n    pass",
     "decorator": "@staticmethod\ndef f():\n    pass",
     "huge_literal_power": "2 ** 100000000",
-    "huge_nested_power": "2 ** 10 ** 10",
-    "huge_literal_shift": "1 << 10 ** 9",
-    "huge_literal_repeat": "'a' * 10 ** 10",
-    "huge_list_repeat": "[0] * 10 ** 9",
+    "huge_literal_shift": "1 << 100000000",
     "system_clock": "datetime.now()",
 }
 
 # Exponential growth that only shows at run time: check_code passes, running refuses.
 RUNTIME_LIMITS: dict[str, str] = {
+    "nested_power": "2 ** 10 ** 10",
+    "literal_repeat": "'a' * 10 ** 10",
+    "list_repeat": "[0] * 10 ** 9",
     "repeat_from_data": "'ab' * big",
     "power_from_data": "2 ** big",
     "shift_from_data": "1 << big",
@@ -123,11 +123,9 @@ def test_runaway_growth_is_stopped_at_run_time(source: str) -> None:
     env = SandboxedEnvironment()
     data = _task_data()
     before = copy.deepcopy(data)
+    run = env.evaluate if mode == "eval" else env.execute
     with pytest.raises(UnsafeCode, match=r"^Line \d+: "):
-        if mode == "eval":
-            env.evaluate(source, data)
-        else:
-            env.execute(source, data)
+        run(source, data)
     if mode == "eval":
         assert data == before
 
@@ -306,7 +304,8 @@ summary = f"{len(tags)} tags, score {score}"</bpmn:script>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="score_report"/>
     <bpmn:sequenceFlow id="f2" sourceRef="score_report" targetRef="route"/>
     <bpmn:sequenceFlow id="to_high" sourceRef="route" targetRef="high">
-      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">score &gt;= 5 and not closed</bpmn:conditionExpression>
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression"
+        >score &gt;= 5 and not closed</bpmn:conditionExpression>
     </bpmn:sequenceFlow>
     <bpmn:sequenceFlow id="to_low" sourceRef="route" targetRef="low"/>
     <bpmn:sequenceFlow id="f3" sourceRef="high" targetRef="end_high"/>

@@ -30,6 +30,7 @@ def main() -> None:
     """Anti-social behaviour casework: web app, worker and administration."""
     logging.basicConfig(level=os.environ.get("ASB_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 main.add_command(users)
@@ -52,6 +53,21 @@ def init_db() -> None:
     except DiagramInvalid as exc:
         _fail(f"a shipped diagram is invalid: {exc.problems[0]}")
     click.echo(f"schema up to date; {len(versions)} process definition(s) loaded")
+
+
+@main.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create demo users (one per role) with new passwords, and print them."""
+    from tasks.demo import seed_demo
+
+    try:
+        with unit_of_work(make_session_factory(make_engine(default_url()))) as session:
+            logins = seed_demo(session)
+    except SQLAlchemyError as exc:
+        _fail(f"database error (run 'asb init-db' first?): {getattr(exc, 'orig', None) or exc}")
+    click.echo("Demo users (passwords are new each time this runs):")
+    for login in logins:
+        click.echo(f"  {login.name:<16} {login.role:<14} {login.password}")
 
 
 @main.command()
