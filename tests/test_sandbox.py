@@ -64,6 +64,7 @@ ESCAPES: dict[str, str] = {
     "huge_literal_power": "2 ** 100000000",
     "huge_literal_shift": "1 << 100000000",
     "system_clock": "datetime.now()",
+    "unicode_lookalike": "\uff45val('1 + 1')",
 }
 
 # Exponential growth that only shows at run time: check_code passes, running refuses.
@@ -80,6 +81,8 @@ RUNTIME_LIMITS: dict[str, str] = {
     "squaring_number": "n = 3\nfor i in range(40):\n    n = n * n",
     "power_inplace": "n = 7\nn **= big",
     "clock_via_alias": "d = datetime\nresult = d.now()",
+    "round_many_digits": "round(5, -big)",
+    "sum_of_lists": "rows = [[0] * 1000] * 10000\nflat = sum(rows, [])",
 }
 
 
@@ -222,6 +225,35 @@ def test_comprehensions_fstrings_and_builtins() -> None:
     assert data["kind"] is True
     assert data["deadline"] == date(2024, 2, 14)
     assert data["ratio"] is None
+
+
+def test_numbers_dates_and_timer_expressions() -> None:
+    env = SandboxedEnvironment()
+    assert env.evaluate('"P10D"', {}) == "P10D"
+    assert env.evaluate("round(2.71828, 2)", {}) == 2.72
+    assert env.evaluate("sum([1, 2, 3]) + sum([[1], [2]], [])[1]", {}) == 8
+    assert env.evaluate("datetime(2024, 5, 1, 9, 30).isoformat()", {}) == "2024-05-01T09:30:00"
+    days = "(date.fromisoformat(d) - date(2024, 1, 1)).days"
+    assert env.evaluate(days, {"d": "2024-01-31"}) == 30
+    assert env.evaluate("list(range(3)) * 2", {}) == [0, 1, 2, 0, 1, 2]
+    with pytest.raises(UnsafeCode, match="computer's clock"):
+        check_code("due = date.today()", "exec")
+
+
+def test_restrictedpython_refusals_are_reported_the_same_way() -> None:
+    with pytest.raises(UnsafeCode) as refused:
+        check_code("ok = 1\nx__roles__ = 1", "exec")
+    assert refused.value.lineno == 2
+    assert "__roles__" in refused.value.message
+
+
+def test_runtime_guards_repeat_the_static_checks() -> None:
+    with pytest.raises(UnsafeCode):
+        sandbox._guard_getattr((), "__class__")
+    with pytest.raises(UnsafeCode):
+        sandbox._guard_getattr("{0}", "format")
+    with pytest.raises(TypeError, match="cannot be changed"):
+        sandbox._guard_write(("a", "b"))
 
 
 def test_isinstance_accepts_only_safe_types() -> None:
