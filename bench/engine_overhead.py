@@ -145,8 +145,7 @@ def measure_cases(specs: Specs, case_engine: CaseEngine, factory: sessionmaker[S
     return out
 
 
-def measure_state(specs: Specs, case_engine: CaseEngine, factory: sessionmaker[Session]
-                  ) -> dict[str, float]:
+def measure_state(case_engine: CaseEngine, factory: sessionmaker[Session]) -> dict[str, float]:
     """Size and load time of a mid-process instance: ours (spec apart) vs Spiff's full JSON."""
     instance_id = ours_case(case_engine, factory, "MID-1", [], stop_after=MID_COMPLETIONS)
     full_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
@@ -223,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         case_engine, factory, db = ours_setup(Path(folder))
         try:
             times = measure_cases(specs, case_engine, factory, args.cases)
-            state = measure_state(specs, case_engine, factory)
+            state = measure_state(case_engine, factory)
         finally:
             db.dispose()
     report(times, state, args.cases)

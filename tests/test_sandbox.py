@@ -74,6 +74,7 @@ RUNTIME_LIMITS: dict[str, str] = {
     "list_repeat": "[0] * 10 ** 9",
     "repeat_from_data": "'ab' * big",
     "power_from_data": "2 ** big",
+    "power_of_huge_exponent": "2 ** (10 ** 400)",
     "shift_from_data": "1 << big",
     "range_from_data": "range(big)",
     "doubling_string": "s = 'x'\nfor i in range(40):\n    s = s + s",
@@ -82,7 +83,7 @@ RUNTIME_LIMITS: dict[str, str] = {
     "power_inplace": "n = 7\nn **= big",
     "clock_via_alias": "d = datetime\nresult = d.now()",
     "round_many_digits": "round(5, -big)",
-    "sum_of_lists": "rows = [[0] * 1000] * 10000\nflat = sum(rows, [])",
+    "sum_of_lists": "rows = [[0] * 100000] * 100\nflat = sum(rows, [])",
 }
 
 
