@@ -31,8 +31,18 @@ class IncidentBook:
         """Backoff before retry number ``attempts`` + 1: 1, 2, 4, 8 ... times the base."""
         return self.backoff * (2 ** max(attempts - 1, 0))
 
+    @staticmethod
+    def _mark(session: Session, row: ProcessInstance) -> None:
+        session.info.setdefault("asb_incidents_touched", set()).add(row.id)
+
+    @staticmethod
+    def touched(session: Session, row: ProcessInstance) -> bool:
+        """Tell whether this transaction opened or settled an incident of ``row``."""
+        return row.id in session.info.get("asb_incidents_touched", ())
+
     def open(self, session: Session, row: ProcessInstance, task: Task, exc: Exception) -> Incident:
         """Record a failure of ``task``, or count another attempt on its open incident."""
+        self._mark(session, row)
         now = clock.now()
         task_id = str(task.id)
         incident = session.scalar(select(Incident).where(
@@ -83,6 +93,7 @@ class IncidentBook:
         for incident in self.open_for(session, row):
             task = workflow.get_task_from_id(UUID(incident.task_id))
             if not task.has_state(TaskState.ERROR):
+                self._mark(session, row)
                 incident.status = IncidentStatus.RESOLVED
                 incident.resolved_at = incident.updated_at = now
                 incident.next_retry_at = None

@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
@@ -77,9 +77,11 @@ def sync_tasks(session: Session, row: ProcessInstance, workflow: BpmnWorkflow, *
                ) -> list[HumanTask]:
     """Bring the human-task rows of an instance in line with its workflow; return new rows."""
     ready = ready_user_tasks(workflow)
-    open_rows = session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == row.id, HumanTask.state == TaskStatus.OPEN)).all()
-    known = {r.id for r in open_rows}
+    rows = session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == row.id,
+        or_(HumanTask.state == TaskStatus.OPEN, HumanTask.id.in_(list(ready))))).all()
+    known = {r.id for r in rows}
+    open_rows = [r for r in rows if r.state is TaskStatus.OPEN]
     for r in open_rows:
         if r.id in ready:
             continue
@@ -90,7 +92,7 @@ def sync_tasks(session: Session, row: ProcessInstance, workflow: BpmnWorkflow, *
         r.finished_by = r.finished_by or (actor if done else "system")
     created: list[HumanTask] = []
     for task_id, task in ready.items():
-        if task_id in known or session.get(HumanTask, task_id) is not None:
+        if task_id in known:
             continue
         spec = task.task_spec
         props = (getattr(spec, "extensions", None) or {}).get("properties", {})

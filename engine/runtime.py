@@ -102,6 +102,11 @@ class CaseEngine:
 
     def _save(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow, *,
               actor: str, completed_id: str | None = None) -> list[HumanTask]:
+        with session.no_autoflush:
+            return self._write(session, row, workflow, actor=actor, completed_id=completed_id)
+
+    def _write(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow, *,
+               actor: str, completed_id: str | None) -> list[HumanTask]:
         now = clock.now()
         with service_context(self._context(session, row, actor)):  # due dates may read config
             new_tasks = sync_tasks(session, row, workflow, now=now, actor=actor,
@@ -114,13 +119,28 @@ class CaseEngine:
         row.serializer_version = self.serializer.version
         row.status = status_of(workflow)
         row.next_timer_at = None if row.status in ENDED else next_timer(workflow)
-        row.next_retry_at = self.incidents.next_retry(session, row)
+        if row.next_retry_at is not None or self.incidents.touched(session, row):
+            row.next_retry_at = self.incidents.next_retry(session, row)
         row.updated_at = now
         if row.status in ENDED and row.ended_at is None:
             row.ended_at = now
             self._audit(session, actor, "instance_ended", row, summary={"status": row.status.value})
         session.flush()
         return new_tasks
+
+    def _lock_for_task(self, session: Session, task_id: str) -> tuple[ProcessInstance, HumanTask]:
+        """Lock the instance a task belongs to, then read the task as it is now."""
+        row = session.scalars(
+            select(ProcessInstance)
+            .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+            .where(HumanTask.id == task_id)
+            .with_for_update(of=ProcessInstance)
+            .execution_options(populate_existing=True)).one_or_none()
+        if row is None:
+            raise TaskNotFound(f"no task {task_id}")
+        task_row = session.scalars(select(HumanTask).where(HumanTask.id == task_id)
+                                   .execution_options(populate_existing=True)).one()
+        return row, task_row
 
     def _lock(self, session: Session, instance_id: int) -> ProcessInstance:
         row = session.scalars(
@@ -231,35 +251,28 @@ class CaseEngine:
         bad = [k for k in (data or {}) if not isinstance(k, str) or k.startswith("_")]
         if bad:
             raise FormInvalid({str(k): "field names may not start with '_'" for k in bad})
-        task_row = session.get(HumanTask, task_id)
-        if task_row is None:
-            raise TaskNotFound(f"no task {task_id}")
-        row = self._lock(session, task_row.instance_id)
-        session.refresh(task_row)
+        row, task_row = self._lock_for_task(session, task_id)
         if task_row.state is not TaskStatus.OPEN:
             raise TaskConflict(f"the task was {task_row.state.value} meanwhile")
         workflow = self.load(row, session)
         task = workflow.get_task_from_id(UUID(task_id))
         if not task.has_state(TaskState.READY):
             raise TaskConflict("the task is no longer ready")
-        before = dict(task.data)
-        task.data.update(data or {})
-        task.run()
-        task_row.assignee = actor
-        self._audit(session, actor, "task_completed", row, task_name=task_row.name,
-                    object_id=task_id, summary={"changed": _changes(before, task.data)})
-        self._advance(session, row, workflow, actor)
-        row.revision += 1
-        new = self._save(session, row, workflow, actor=actor, completed_id=task_id)
+        with session.no_autoflush:  # one flush at the end: one UPDATE per changed row
+            before = dict(task.data)
+            task.data.update(data or {})
+            task.run()
+            task_row.assignee = actor  # completing makes the task the actor's (API.md)
+            self._audit(session, actor, "task_completed", row, task_name=task_row.name,
+                        object_id=task_id, summary={"changed": _changes(before, task.data)})
+            self._advance(session, row, workflow, actor)
+            row.revision += 1
+            new = self._save(session, row, workflow, actor=actor, completed_id=task_id)
         return Completion(row, new)
 
     def claim(self, session: Session, task_id: str, actor: str) -> HumanTask:
         """Make an open task the actor's; someone else's task gets ``TaskConflict``."""
-        task_row = session.get(HumanTask, task_id)
-        if task_row is None:
-            raise TaskNotFound(f"no task {task_id}")
-        self._lock(session, task_row.instance_id)
-        session.refresh(task_row)
+        _row, task_row = self._lock_for_task(session, task_id)
         if task_row.state is not TaskStatus.OPEN:
             raise TaskConflict(f"the task was {task_row.state.value} meanwhile")
         if task_row.assignee not in (None, actor):
