@@ -24,6 +24,10 @@ class InstanceNotFound(EngineError):
     """No process instance with that id or business key."""
 
 
+class StateFormatUnknown(EngineError):
+    """An instance was stored in a serializer format this build cannot read."""
+
+
 class TaskNotFound(EngineError):
     """No human task with that id."""
 

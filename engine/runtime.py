@@ -20,12 +20,19 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition, MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from . import clock
 from .definitions import DefinitionStore
-from .errors import BpmnError, FormInvalid, InstanceNotFound, TaskConflict, TaskNotFound
+from .errors import (
+    BpmnError,
+    FormInvalid,
+    InstanceNotFound,
+    StateFormatUnknown,
+    TaskConflict,
+    TaskNotFound,
+)
 from .handlers import HandlerRegistry, ServiceContext, current_context, service_context
 from .incidents import IncidentBook
 from .models import HumanTask, InstanceStatus, ProcessInstance, StoredMessage, TaskStatus
@@ -92,6 +99,10 @@ class CaseEngine:
 
     def load(self, row: ProcessInstance, session: Session | None = None) -> BpmnWorkflow:
         """Rebuild the workflow of a stored instance around its cached specs."""
+        if row.serializer_version != self.serializer.version:
+            raise StateFormatUnknown(
+                f"instance {row.id} was stored as format {row.serializer_version!r}; this "
+                f"build reads {self.serializer.version!r}: run 'asb init-db' to migrate it")
         if session is None:
             spec, subs = self.definitions.specs(row.definition)
         else:
@@ -313,6 +324,14 @@ class CaseEngine:
                             summary={"message": name})
         session.flush()
         return stored
+
+    @staticmethod
+    def undelivered_messages(business_key: str | None = None) -> Select[tuple[StoredMessage]]:
+        """Select messages no process was waiting for, newest first, for managers to see."""
+        stmt = select(StoredMessage).where(StoredMessage.delivered_at.is_(None))
+        if business_key is not None:
+            stmt = stmt.where(StoredMessage.business_key == business_key)
+        return stmt.order_by(StoredMessage.received_at.desc(), StoredMessage.id.desc())
 
     def wake(self, session: Session, instance_id: int, actor: str = "worker") -> ProcessInstance:
         """Fire what fell due (timers) and retry due incidents of one locked instance."""

@@ -10,14 +10,19 @@ from sqlalchemy import func, select
 
 from cases.audit import AuditEvent
 from engine import clock
-from engine.errors import DiagramInvalid, FormInvalid, TaskConflict, TaskNotFound
+from engine.errors import (
+    DiagramInvalid,
+    FormInvalid,
+    StateFormatUnknown,
+    TaskConflict,
+    TaskNotFound,
+)
 from engine.models import (
     DefinitionVersion,
     HumanTask,
     Incident,
     IncidentStatus,
     InstanceStatus,
-    StoredMessage,
     TaskStatus,
 )
 from tests.engine_support import BPMN_DIR, DemoServices, assess_error, make_engine
@@ -240,8 +245,8 @@ def test_message_nobody_waits_for_is_stored_and_reported(loaded, db_session):
     odd = loaded.send_message(db_session, "ASB-1", "no_such_message", {})
     for msg in (lost, odd):
         assert msg.delivered_at is None and "waiting" in msg.note
-    assert db_session.scalar(select(func.count()).select_from(StoredMessage).where(
-        StoredMessage.delivered_at.is_(None))) == 2
+    assert db_session.scalars(loaded.undelivered_messages()).all() == [odd, lost]
+    assert db_session.scalars(loaded.undelivered_messages("ASB-404")).all() == [lost]
     assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "message_undelivered")) == 2
 
@@ -285,3 +290,48 @@ def test_malformed_xml_is_a_clear_problem(engine):
     with pytest.raises(DiagramInvalid) as info:
         engine.definitions.parse({"broken.bpmn": b"<bpmn:definitions"})
     assert "well-formed" in info.value.problems[0]["message"]
+
+
+CALENDAR_IN_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"
+    targetNamespace="t">
+  <bpmn:process id="reply_deadline" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="compute"/>
+    <bpmn:scriptTask id="compute"><bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
+      <bpmn:script>reply_by = due_after_working_days(received_at, 5)</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="b" sourceRef="compute" targetRef="wait"/>
+    <bpmn:intermediateCatchEvent id="wait"><bpmn:incoming>b</bpmn:incoming>
+      <bpmn:outgoing>c</bpmn:outgoing>
+      <bpmn:timerEventDefinition>
+        <bpmn:timeDate>due_after_working_days(received_at, 1)</bpmn:timeDate>
+      </bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="c" sourceRef="wait" targetRef="e"/>
+    <bpmn:endEvent id="e"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_working_day_calendar_is_usable_from_scripts_and_timer_expressions(
+        engine, db_session, tmp_path):
+    clock.set_now(datetime(2026, 12, 23, 9, 0, tzinfo=UTC))
+    (tmp_path / "deadline.bpmn").write_text(CALENDAR_IN_DIAGRAM)
+    engine.definitions.sync_directory(db_session, tmp_path)
+    row = engine.start(db_session, "reply_deadline", "ASB-7",
+                       {"received_at": "2026-12-23T09:00:00+00:00"})
+    workflow = engine.load(row, db_session)
+    # Five working days from Wed 23 Dec 2026: Mon 4 Jan 2027 17:00 (DOMAIN.md).
+    assert workflow.last_task.data["reply_by"] == "2027-01-04T17:00:00+00:00"
+    # One working day: Thu 24 Dec (the day of receipt never counts) 17:00.
+    assert row.next_timer_at == datetime(2026, 12, 24, 17, 0, tzinfo=UTC)
+    clock.set_now(datetime(2026, 12, 24, 17, 1, tzinfo=UTC))
+    engine.wake(db_session, row.id)
+    assert row.status is InstanceStatus.COMPLETED
+
+
+def test_state_in_an_unknown_format_is_refused_clearly(loaded, db_session):
+    row = start_demo(loaded, db_session)
+    row.serializer_version = "0.9"
+    with pytest.raises(StateFormatUnknown, match="0.9"):
+        loaded.load(row, db_session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -96,3 +97,31 @@ def test_clock_hook_moves_time_and_the_worker_fires_what_fell_due(tmp_path):
     with app.app_context(), unit() as session:
         task = session.scalars(select(HumanTask).where(HumanTask.business_key == "ASB-9")).one()
         assert (task.name, task.state, task.role) == ("act", TaskStatus.OPEN, "officer")
+
+
+def test_in_process_worker_thread_fires_due_timers_by_itself(tmp_path):
+    clock.set_now(datetime(2027, 1, 4, 8, 0, tzinfo=UTC))
+    app = make_app(tmp_path, START_WORKER=True)
+    worker = app.extensions["asb"]["worker"]
+    worker.poll_seconds = 0.05
+    (tmp_path / "bpmn").mkdir()
+    (tmp_path / "bpmn" / "wait.bpmn").write_text(WAIT_THEN_ACT)
+    try:
+        with app.app_context():
+            engine = app.extensions["asb"]["engine"]
+            with unit() as session:
+                engine.definitions.sync_directory(session, tmp_path / "bpmn")
+                engine.start(session, "wait_then_act", "ASB-10",
+                             {"wake_at": "2027-01-04T09:00:00+00:00"})
+            clock.set_now(datetime(2027, 1, 4, 9, 0, 1, tzinfo=UTC))
+            deadline = time.monotonic() + 20
+            while True:
+                with unit() as session:
+                    opened = session.scalars(select(HumanTask.name).where(
+                        HumanTask.business_key == "ASB-10")).all()
+                if opened or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+        assert opened == ["act"]
+    finally:
+        worker.stop()
