@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -73,11 +73,11 @@ def ready_user_tasks(workflow: BpmnWorkflow) -> dict[str, Task]:
 
 
 def sync_tasks(session: Session, row: ProcessInstance, workflow: BpmnWorkflow, *,
-               now: datetime, actor: str, on_new: Callable[[HumanTask], None] | None = None
-               ) -> list[HumanTask]:
+               now: datetime, actor: str, on_new: Callable[[HumanTask], None] | None = None,
+               fresh: bool = False) -> list[HumanTask]:
     """Bring the human-task rows of an instance in line with its workflow; return new rows."""
     ready = ready_user_tasks(workflow)
-    rows = session.scalars(select(HumanTask).where(
+    rows: Sequence[HumanTask] = () if fresh else session.scalars(select(HumanTask).where(
         HumanTask.instance_id == row.id,
         or_(HumanTask.state == TaskStatus.OPEN, HumanTask.id.in_(list(ready))))).all()
     known = {r.id for r in rows}

@@ -112,15 +112,17 @@ class CaseEngine:
         return workflow
 
     def _save(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow, *,
-              actor: str, completed_id: str | None = None) -> list[HumanTask]:
+              actor: str, completed_id: str | None = None, fresh: bool = False
+              ) -> list[HumanTask]:
         with session.no_autoflush:
-            return self._write(session, row, workflow, actor=actor, completed_id=completed_id)
+            return self._write(session, row, workflow, actor=actor, completed_id=completed_id,
+                               fresh=fresh)
 
     def _write(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow, *,
-               actor: str, completed_id: str | None) -> list[HumanTask]:
+               actor: str, completed_id: str | None, fresh: bool) -> list[HumanTask]:
         now = clock.now()
         with service_context(self._context(session, row, actor)):  # due dates may read config
-            new_tasks = sync_tasks(session, row, workflow, now=now, actor=actor,
+            new_tasks = sync_tasks(session, row, workflow, now=now, actor=actor, fresh=fresh,
                                    on_new=lambda t: self._emit(session, actor, "task_opened", t))
         if completed_id is not None:
             done = session.get(HumanTask, completed_id)
@@ -235,8 +237,9 @@ class CaseEngine:
         session.flush()
         self._audit(session, actor, "instance_started", row,
                     summary={"process_id": process_id, "version": version.version})
-        self._advance(session, row, workflow, actor)
-        self._save(session, row, workflow, actor=actor)
+        with session.no_autoflush:
+            self._advance(session, row, workflow, actor)
+            self._save(session, row, workflow, actor=actor, fresh=True)
         return row
 
     def get(self, session: Session, instance_id: int) -> ProcessInstance:
