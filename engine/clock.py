@@ -72,4 +72,4 @@ def install_spiff_clock() -> None:
     """Make SpiffWorkflow's timer events read the product clock (idempotent)."""
     from SpiffWorkflow.bpmn.specs.event_definitions import timer
 
-    timer.datetime = _ClockDatetime  # type: ignore[misc]
+    timer.datetime = _ClockDatetime

@@ -29,7 +29,8 @@ class IncidentBook:
 
     def delay(self, attempts: int) -> timedelta:
         """Backoff before retry number ``attempts`` + 1: 1, 2, 4, 8 ... times the base."""
-        return self.backoff * (2 ** max(attempts - 1, 0))
+        factor: int = 2 ** max(attempts - 1, 0)
+        return self.backoff * factor
 
     @staticmethod
     def _mark(session: Session, row: ProcessInstance) -> None:

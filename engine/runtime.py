@@ -74,7 +74,7 @@ class ProductScriptEngine(PythonScriptEngine):
         super().__init__(environment=environment)
         self.handlers = handlers
 
-    def call_service(self, task: Task, operation_name: str = "",  # type: ignore[override]
+    def call_service(self, task: Task, operation_name: str = "",
                      operation_params: dict[str, Any] | None = None, **_: Any) -> str:
         handler = self.handlers.get(operation_name)
         params = {k: v["value"] for k, v in (operation_params or {}).items()}
@@ -329,7 +329,7 @@ class CaseEngine:
         return stored
 
     @staticmethod
-    def undelivered_messages(business_key: str | None = None) -> Select[tuple[StoredMessage]]:
+    def undelivered_messages(business_key: str | None = None) -> Select[StoredMessage]:
         """Select messages no process was waiting for, newest first, for managers to see."""
         stmt = select(StoredMessage).where(StoredMessage.delivered_at.is_(None))
         if business_key is not None:

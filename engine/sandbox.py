@@ -27,10 +27,10 @@ import operator
 import sys
 import warnings
 from collections.abc import Mapping
-from types import CodeType, MappingProxyType
+from types import CodeType, FrameType, MappingProxyType
 from typing import Any, Literal
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 from RestrictedPython.transformer import (
     INSPECT_ATTRIBUTES,
@@ -115,11 +115,11 @@ class _Checker(ast.NodeVisitor):
             name = type(node).__name__
             raise _refuse(node, _NODE_MESSAGES.get(type(node), f"'{name}' is not allowed"))
         for field in ("id", "name", "arg"):  # Name, FunctionDef/ExceptHandler, arg/keyword
-            name = getattr(node, field, None)
-            if isinstance(name, str) and name.startswith("_") and name != "_":
-                raise _refuse(node, f"names starting with '_' are not allowed ('{name}')")
-            if isinstance(name, str) and name in _FORBIDDEN_NAMES:
-                raise _refuse(node, f"'{name}' is not available in diagram code")
+            value = getattr(node, field, None)
+            if isinstance(value, str) and value.startswith("_") and value != "_":
+                raise _refuse(node, f"names starting with '_' are not allowed ('{value}')")
+            if isinstance(value, str) and value in _FORBIDDEN_NAMES:
+                raise _refuse(node, f"'{value}' is not available in diagram code")
         if getattr(node, "decorator_list", None):
             raise _refuse(node, "decorators are not allowed")
         super().generic_visit(node)
@@ -192,7 +192,7 @@ _SIZED = (str, bytes, list, tuple)
 
 def _limit(what: str) -> UnsafeCode:
     """Build a runtime refusal carrying the line of the diagram code that caused it."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename != FILENAME:
         frame = frame.f_back
     return UnsafeCode(what, frame.f_lineno if frame is not None else None)
@@ -247,8 +247,8 @@ _INPLACE = {
 def _guard_inplace(op: str, target: Any, value: Any) -> Any:
     """Apply an augmented assignment operator with the growth guards."""
     if op == "+=":
-        return _sized(operator.iadd(target, value))
-    return _INPLACE[op](target, value)
+        return _sized(operator.iadd(target, value))  # type: ignore[no-untyped-call]
+    return _INPLACE[op](target, value)  # type: ignore[no-untyped-call]
 
 
 def _guard_write(obj: Any) -> Any:

@@ -28,7 +28,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
         dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
+        return dict(dct)
 
     def from_dict(self, dct: dict[str, Any], spec: BpmnProcessSpec | None = None,
                   subprocess_specs: dict[str, BpmnProcessSpec] | None = None) -> BpmnWorkflow:

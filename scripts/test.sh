@@ -10,4 +10,5 @@ fi
 .venv/bin/python -m pip install -q -e '.[test]'
 .venv/bin/ruff check .
 .venv/bin/lint-imports --no-cache
+.venv/bin/mypy
 .venv/bin/pytest -q "$@"
