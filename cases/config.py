@@ -249,7 +249,9 @@ VALIDATORS: dict[str, Validator] = {
     "update_cadence_choices": _cadence_choices,
     # The statute fixes 3; a council may set a lower number, never a higher one.
     "case_review_threshold": _whole_in(1, 3),
-    "case_review_window_months": _whole_in(1, 24),
+    # s104: at most 3 complaints in 6 months may be required; a longer window is more
+    # generous to applicants and allowed, a shorter one would raise the bar and is not.
+    "case_review_window_months": _whole_in(6, 24),
     "case_review_qualifying_months": _whole_in(1, 12),
     "case_review_timescales_working_days": _case_review_timescales,
     "complaint_timescales_working_days": _days_by_key(tuple(DEFAULTS[

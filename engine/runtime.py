@@ -8,6 +8,7 @@ timer and the audit events together.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition, MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -40,6 +41,7 @@ from .projection import next_timer, status_of, sync_tasks
 from .serializer import InstanceSerializer
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -351,6 +353,39 @@ class CaseEngine:
         row.revision += 1
         self._save(session, row, workflow, actor=actor)
         return row
+
+    def fire_due_timers(self, session: Session, limit: int = 20, actor: str = "worker"
+                        ) -> list[int]:
+        """Claim up to ``limit`` instances with a due timer or retry and wake each once.
+
+        ``FOR UPDATE SKIP LOCKED`` lets several workers share the queue on PostgreSQL; each
+        instance runs in a savepoint, so a fault in one cannot undo the others.
+        """
+        now = clock.now()
+        ids = list(session.scalars(
+            select(ProcessInstance.id)
+            .where(or_(ProcessInstance.next_timer_at <= now,
+                       ProcessInstance.next_retry_at <= now))
+            .order_by(ProcessInstance.next_timer_at, ProcessInstance.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)))
+        for instance_id in ids:
+            try:
+                with session.begin_nested():
+                    self.wake(session, instance_id, actor=actor)
+            except Exception:
+                # A fault in the engine itself (handlers' failures are incidents already).
+                # Park the instance for a while so one bad row cannot stall the queue.
+                log.exception("waking process instance %s failed", instance_id)
+                self._park(session, instance_id, now + timedelta(minutes=5))
+        return ids
+
+    @staticmethod
+    def _park(session: Session, instance_id: int, until: datetime) -> None:
+        row = session.get(ProcessInstance, instance_id)
+        if row is not None:
+            row.next_timer_at = until if row.next_timer_at is not None else None
+            row.next_retry_at = until if row.next_retry_at is not None else None
 
     def retry_now(self, session: Session, incident_id: int, actor: str) -> ProcessInstance:
         """Retry an incident at once (a manager's button)."""

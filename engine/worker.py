@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import clock
 from .database import unit_of_work
-from .models import ProcessInstance
 from .runtime import CaseEngine
 
 log = logging.getLogger(__name__)
@@ -35,38 +31,10 @@ class Worker:
         self.name = name
         self._stop = threading.Event()
 
-    def due_ids(self, session: Session) -> list[int]:
-        """Lock and return up to ``batch`` instances whose timer or retry is due."""
-        now = clock.now()
-        stmt = (select(ProcessInstance.id)
-                .where(or_(ProcessInstance.next_timer_at <= now,
-                           ProcessInstance.next_retry_at <= now))
-                .order_by(ProcessInstance.next_timer_at, ProcessInstance.id)
-                .limit(self.batch)
-                .with_for_update(skip_locked=True))
-        return list(session.scalars(stmt))
-
     def run_once(self) -> int:
         """Process one batch in one transaction; return how many instances were woken."""
         with unit_of_work(self.factory) as session:
-            ids = self.due_ids(session)
-            for instance_id in ids:
-                self._wake_one(session, instance_id)
-        return len(ids)
-
-    def _wake_one(self, session: Session, instance_id: int) -> None:
-        try:
-            with session.begin_nested():
-                self.engine.wake(session, instance_id, actor=self.name)
-        except Exception:
-            # A fault in the engine itself (not a handler: those become incidents). Keep the
-            # instance out of the queue for a while so one bad row cannot stall the worker.
-            log.exception("waking process instance %s failed", instance_id)
-            row = session.get(ProcessInstance, instance_id)
-            if row is not None:
-                later = clock.now() + timedelta(minutes=5)
-                row.next_timer_at = later if row.next_timer_at is not None else None
-                row.next_retry_at = later if row.next_retry_at is not None else None
+            return len(self.engine.fire_due_timers(session, limit=self.batch, actor=self.name))
 
     def drain(self, max_batches: int = 10_000) -> int:
         """Process batches until nothing is due; return the number woken."""

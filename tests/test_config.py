@@ -296,3 +296,11 @@ def test_ward_lookup_uses_the_table_in_force(db_session):
     assert ward_for_postcode(db_session, "S41 7ZZ", london(2027, 5, 1)) == "Brimington South"
     assert ward_for_postcode(db_session, "S40 1ZZ", london(2027, 5, 1)) is None
     assert ward_for_postcode(db_session, "S41 7ZZ", now=fixed_now) == "Brimington"
+
+
+def test_case_review_window_may_not_be_shorter_than_the_statutory_six_months(db_session):
+    with pytest.raises(ConfigInvalid) as info:
+        set_setting(db_session, "case_review_window_months", 5, date(2026, 4, 1))
+    assert info.value.field == "case_review_window_months"
+    set_setting(db_session, "case_review_window_months", 12, date(2026, 4, 1))
+    assert get_setting(db_session, "case_review_window_months", london(2026, 4, 2, 9)) == 12

@@ -335,3 +335,42 @@ def test_state_in_an_unknown_format_is_refused_clearly(loaded, db_session):
     row.serializer_version = "0.9"
     with pytest.raises(StateFormatUnknown, match="0.9"):
         loaded.load(row, db_session)
+
+
+def test_call_activity_tasks_project_and_a_cycle_timer_recurs(loaded, db_session):
+    row = loaded.start(db_session, "parent_case", "ASB-20",
+                       {"received_at": RECEIVED, "update_cycle": "R2/PT1H"})
+    (gather,) = open_tasks(db_session, "ASB-20")
+    assert (gather.name, gather.role, gather.process_id) == ("gather", "officer", "child_stage")
+    # Five working days after Thu 24 Dec 2026: 29, 30, 31 Dec, 4 and 5 Jan (1 Jan is a holiday).
+    assert gather.due_at == datetime(2027, 1, 5, 17, 0, tzinfo=UTC)
+    assert row.next_timer_at == START + timedelta(hours=1)
+    assert_round_trip(loaded, row)
+    for hour in (1, 2):
+        clock.set_now(START + timedelta(hours=hour, seconds=1))
+        loaded.wake(db_session, row.id)
+        updates = [t for t in open_tasks(db_session, "ASB-20") if t.name == "update_reporter"]
+        assert len(updates) == hour  # one reminder per cycle, none doubled
+        assert_round_trip(loaded, row)
+    assert row.next_timer_at is None  # R2: the cycle is spent
+    clock.set_now(START + timedelta(hours=5))
+    loaded.wake(db_session, row.id)
+    assert len(open_tasks(db_session, "ASB-20")) == 3
+    loaded.complete(db_session, gather.id, {"diary_sheets": 2}, actor="olivia")
+    names = sorted(t.name for t in open_tasks(db_session, "ASB-20"))
+    assert names == ["after", "update_reporter", "update_reporter"]
+    assert_round_trip(loaded, row)
+
+
+def test_fire_due_timers_parks_a_broken_instance_and_wakes_the_rest(loaded, db_session):
+    rows = [loaded.start(db_session, "timer_mark", f"T-{n}",
+                         {"fire_at": "2026-12-24T11:00:00+00:00", "label": f"T-{n}"})
+            for n in range(3)]
+    rows[1].serializer_version = "0.9"  # cannot be loaded by this build
+    clock.set_now(datetime(2026, 12, 24, 11, 0, 1, tzinfo=UTC))
+    woken = loaded.fire_due_timers(db_session, limit=10)
+    assert sorted(woken) == sorted(r.id for r in rows)
+    assert [r.status for r in rows] == [
+        InstanceStatus.COMPLETED, InstanceStatus.WAITING, InstanceStatus.COMPLETED]
+    assert rows[1].next_timer_at == clock.now() + timedelta(minutes=5)
+    assert loaded.fire_due_timers(db_session, limit=10) == []  # parked, not spinning
