@@ -39,7 +39,7 @@ def upgrade(engine: Engine) -> None:
         return
     from alembic import command
 
-    command.upgrade(_config(engine), "head")
+    command.upgrade(_config(engine), "heads")
 
 
 def _config(engine: Engine):  # type: ignore[no-untyped-def]
