@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -20,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from . import clock
 from .errors import DefinitionNotFound, DiagramInvalid
+from .forms import check_schema, form_keys
+from .forms import load_directory as load_forms
 from .models import DefinitionVersion
 from .sandbox import UnsafeCode, check_code
 from .serializer import InstanceSerializer
@@ -35,6 +38,7 @@ class ParsedProcess:
     name: str | None
     spec_json: str
     content_hash: str
+    forms: dict[str, Any]
 
 
 def _problem(element_id: str, element_type: str, message: str) -> dict[str, str]:
@@ -113,6 +117,25 @@ def parse_sources(sources: Mapping[str, bytes | str]) -> tuple[SpiffBpmnParser, 
     return parser, bpmn_ids
 
 
+def _forms_for(specs: Iterable[BpmnProcessSpec], forms: Mapping[str, Any] | None
+               ) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """Pick the schemas a process's user tasks name; report missing or broken ones."""
+    used: dict[str, Any] = {}
+    problems: list[dict[str, str]] = []
+    for key, element_id in form_keys(specs).items():
+        schema = (forms or {}).get(key)
+        if schema is None:
+            problems.append(_problem(element_id, "UserTask",
+                                     f"The task names form '{key}', which has no schema."))
+            continue
+        why = check_schema(schema)
+        if why is not None:
+            problems.append(_problem(element_id, "UserTask", f"Form '{key}': {why}"))
+            continue
+        used[key] = schema
+    return used, problems
+
+
 class DefinitionStore:
     """Versions of process definitions in the database, with a parsed-spec cache."""
 
@@ -121,11 +144,13 @@ class DefinitionStore:
         self.serializer = serializer
         self.operations = operations
         self._cache: OrderedDict[int, Specs] = OrderedDict()
+        self._forms: dict[int, dict[str, Any]] = {}  # versions never change: no eviction needed
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def parse(self, sources: Mapping[str, bytes | str]) -> list[ParsedProcess]:
-        """Parse documents into executable processes, or raise ``DiagramInvalid``."""
+    def parse(self, sources: Mapping[str, bytes | str],
+              forms: Mapping[str, Any] | None = None) -> list[ParsedProcess]:
+        """Parse documents (and the task forms they name) into processes, or raise."""
         parser, process_ids = parse_sources(sources)
         parsed: list[ParsedProcess] = []
         problems: list[dict[str, str]] = []
@@ -139,9 +164,12 @@ class DefinitionStore:
                 continue
             problems.extend(check_specs(
                 (spec, subs), self.operations() if self.operations else None))
+            used, form_problems = _forms_for((spec, *subs.values()), forms)
+            problems.extend(form_problems)
             text = self.serializer.dump_specs(spec, subs)
-            parsed.append(ParsedProcess(pid, spec.description, text,
-                                        hashlib.sha256(text.encode()).hexdigest()))
+            digest = hashlib.sha256(text.encode())
+            digest.update(json.dumps(used, sort_keys=True).encode())
+            parsed.append(ParsedProcess(pid, spec.description, text, digest.hexdigest(), used))
         if problems:
             raise DiagramInvalid(problems)
         return parsed
@@ -153,8 +181,9 @@ class DefinitionStore:
                    for p in sorted(directory.rglob("*")) if p.suffix in (".bpmn", ".dmn")}
         if not sources:
             return []
+        forms = load_forms(directory / "forms")
         return [self.store(session, proc, sources, publish=True, actor=actor)
-                for proc in self.parse(sources)]
+                for proc in self.parse(sources, forms)]
 
     def store(self, session: Session, proc: ParsedProcess, sources: Mapping[str, bytes | str],
               *, publish: bool, actor: str) -> DefinitionVersion:
@@ -170,6 +199,7 @@ class DefinitionStore:
             existing = DefinitionVersion(
                 process_id=proc.process_id, version=latest + 1, content_hash=proc.content_hash,
                 name=proc.name, spec_json=proc.spec_json, created_at=now, created_by=actor,
+                forms=proc.forms,
                 sources={k: (v.decode() if isinstance(v, bytes) else v)
                          for k, v in sources.items()},
             )
@@ -218,6 +248,18 @@ class DefinitionStore:
         if text is None:
             raise DefinitionNotFound(f"no definition version {definition_id}")
         return self._remember(definition_id, text)
+
+    def form(self, session: Session, definition_id: int, form_key: str) -> dict[str, Any] | None:
+        """Return the schema of ``form_key`` as stored with a definition version."""
+        with self._lock:
+            forms = self._forms.get(definition_id)
+        if forms is None:
+            forms = session.scalar(select(DefinitionVersion.forms).where(
+                DefinitionVersion.id == definition_id)) or {}
+            with self._lock:
+                self._forms[definition_id] = forms
+        schema = forms.get(form_key)
+        return schema if isinstance(schema, dict) else None
 
     def _remember(self, definition_id: int, text: str) -> Specs:
         specs = self.serializer.load_specs(text)

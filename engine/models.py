@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,6 +64,8 @@ class DefinitionVersion(EngineBase):
     name: Mapped[str | None] = mapped_column(String(300))
     spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     sources: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict,
+                                                  server_default=text("'{}'"))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from . import clock
+from . import clock, forms
 from .definitions import DefinitionStore
 from .errors import (
     BpmnError,
@@ -270,6 +270,11 @@ class CaseEngine:
         row, task_row = self._lock_for_task(session, task_id)
         if task_row.state is not TaskStatus.OPEN:
             raise TaskConflict(f"the task was {task_row.state.value} meanwhile")
+        schema = self.form_schema(session, task_row)
+        if schema is not None:
+            errors = forms.validate(schema, data or {})
+            if errors:
+                raise FormInvalid(errors)
         workflow = self.load(row, session)
         task = workflow.get_task_from_id(UUID(task_id))
         if not task.has_state(TaskState.READY):
@@ -285,6 +290,16 @@ class CaseEngine:
             row.revision += 1
             new = self._save(session, row, workflow, actor=actor, completed_id=task_id)
         return Completion(row, new)
+
+    def form_schema(self, session: Session, task_row: HumanTask) -> dict[str, Any] | None:
+        """Return the JSON Schema that completing ``task_row`` must satisfy, if it has a form."""
+        if not task_row.form_key:
+            return None
+        instance_def = session.scalar(select(ProcessInstance.definition_id).where(
+            ProcessInstance.id == task_row.instance_id))
+        if instance_def is None:
+            return None
+        return self.definitions.form(session, instance_def, task_row.form_key)
 
     def claim(self, session: Session, task_id: str, actor: str) -> HumanTask:
         """Make an open task the actor's; someone else's task gets ``TaskConflict``."""

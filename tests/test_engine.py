@@ -17,6 +17,7 @@ from engine.errors import (
     TaskConflict,
     TaskNotFound,
 )
+from engine.forms import load_directory as load_forms
 from engine.models import (
     DefinitionVersion,
     HumanTask,
@@ -27,7 +28,11 @@ from engine.models import (
 )
 from tests.engine_support import BPMN_DIR, DemoServices, assess_error, make_engine
 
+FORMS_DIR = BPMN_DIR / "forms"
+
 RECEIVED = "2026-12-24T10:00:00+00:00"  # Thursday before Christmas
+CONTACT_FORM = {"contacted_at": "2026-12-29T10:00:00+00:00", "method": "phone",
+                "summary": "Spoke to the reporter"}
 START = datetime(2026, 12, 24, 10, 0, tzinfo=UTC)
 
 
@@ -84,6 +89,8 @@ def test_definitions_are_versioned_by_content(loaded, db_session, tmp_path):
     changed = (BPMN_DIR / "engine_demo.bpmn").read_text().replace(
         "Record the report", "Record the report in full")
     (tmp_path / "engine_demo.bpmn").write_text(changed)
+    (tmp_path / "forms").mkdir()
+    (tmp_path / "forms" / "contact.json").write_bytes((FORMS_DIR / "contact.json").read_bytes())
     (new,) = loaded.definitions.sync_directory(db_session, tmp_path)
     assert new.version == 2 and new.content_hash != first[0].content_hash
     assert loaded.definitions.published(db_session, "engine_demo").id == new.id
@@ -222,7 +229,7 @@ def test_duration_timer_then_completion(loaded, db_session):
     start_demo(loaded, db_session)
     complete_record(loaded, db_session)
     contact = next(t for t in open_tasks(db_session, "ASB-1") if t.name == "contact")
-    row = loaded.complete(db_session, contact.id, {}, actor="olivia").instance
+    row = loaded.complete(db_session, contact.id, CONTACT_FORM, actor="olivia").instance
     assert row.status is InstanceStatus.WAITING
     assert row.next_timer_at == START + timedelta(days=10)
     clock.advance(timedelta(days=10, seconds=1))
@@ -281,7 +288,7 @@ def test_unsafe_diagram_code_is_refused_at_load_with_the_element(engine, script)
 def test_unknown_operation_is_reported_against_its_element(engine):
     text = (BPMN_DIR / "engine_demo.bpmn").read_text().replace('"demo.notify"', '"demo.fax"')
     with pytest.raises(DiagramInvalid) as info:
-        engine.definitions.parse({"engine_demo.bpmn": text})
+        engine.definitions.parse({"engine_demo.bpmn": text}, forms=load_forms(FORMS_DIR))
     assert [p["element_id"] for p in info.value.problems] == ["notify"]
     assert "demo.fax" in info.value.problems[0]["message"]
 
@@ -374,3 +381,54 @@ def test_fire_due_timers_parks_a_broken_instance_and_wakes_the_rest(loaded, db_s
         InstanceStatus.COMPLETED, InstanceStatus.WAITING, InstanceStatus.COMPLETED]
     assert rows[1].next_timer_at == clock.now() + timedelta(minutes=5)
     assert loaded.fire_due_timers(db_session, limit=10) == []  # parked, not spinning
+
+
+def test_completion_is_checked_against_the_task_form_and_refused_field_by_field(
+        loaded, db_session):
+    start_demo(loaded, db_session)
+    complete_record(loaded, db_session)
+    contact = next(t for t in open_tasks(db_session, "ASB-1") if t.name == "contact")
+    assert loaded.form_schema(db_session, contact)["required"] == [
+        "contacted_at", "method", "summary"]
+    revision = loaded.instances_for(db_session, "ASB-1")[0].revision
+    with pytest.raises(FormInvalid) as info:
+        loaded.complete(db_session, contact.id, {
+            "contacted_at": "yesterday", "method": "pigeon", "colour": "red"}, actor="olivia")
+    assert info.value.errors == {
+        "contacted_at": "'yesterday' is not a 'date-time'",
+        "method": "must be one of: phone, face_to_face, email, letter",
+        "summary": "this field is required",
+        "colour": "this field is not part of the form",
+    }
+    assert loaded.instances_for(db_session, "ASB-1")[0].revision == revision
+    assert contact.state is TaskStatus.OPEN  # nothing changed
+    naive = dict(CONTACT_FORM, contacted_at="2026-12-29T10:00:00")
+    with pytest.raises(FormInvalid) as info:
+        loaded.complete(db_session, contact.id, naive, actor="olivia")
+    assert list(info.value.errors) == ["contacted_at"]
+    loaded.complete(db_session, contact.id, CONTACT_FORM, actor="olivia")
+    assert contact.state is TaskStatus.COMPLETED
+
+
+def test_a_task_naming_a_missing_or_broken_form_is_a_problem(engine):
+    text = (BPMN_DIR / "engine_demo.bpmn").read_bytes()
+    with pytest.raises(DiagramInvalid) as info:
+        engine.definitions.parse({"engine_demo.bpmn": text}, forms={})
+    assert [(p["element_id"], p["message"]) for p in info.value.problems] == [
+        ("contact", "The task names form 'contact', which has no schema.")]
+    with pytest.raises(DiagramInvalid) as info:
+        engine.definitions.parse({"engine_demo.bpmn": text},
+                                 forms={"contact": {"type": "no-such-type"}})
+    assert info.value.problems[0]["message"].startswith("Form 'contact': the form schema is")
+
+
+def test_a_changed_form_makes_a_new_version(loaded, db_session, tmp_path):
+    import shutil
+
+    shutil.copytree(BPMN_DIR, tmp_path / "bpmn")
+    schema = tmp_path / "bpmn" / "forms" / "contact.json"
+    schema.write_text(schema.read_text().replace("What was said", "What you discussed"))
+    versions = {v.process_id: v.version
+                for v in loaded.definitions.sync_directory(db_session, tmp_path / "bpmn")}
+    assert versions["engine_demo"] == 2
+    assert versions["timer_mark"] == 1  # uses no form: unchanged

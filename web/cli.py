@@ -117,6 +117,7 @@ def diagrams() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(files: tuple[str, ...]) -> None:
     """Check that diagrams parse and can run here; print one line per problem."""
+    from engine.forms import load_directory as load_forms
     from tasks.wiring import build_engine
 
     sources: dict[str, bytes] = {}
@@ -125,8 +126,10 @@ def validate(files: tuple[str, ...]) -> None:
         if not path.is_file():
             _fail(f"{name}: no such file", 2)
         sources[path.name] = path.read_bytes()
+    # Task forms live in a forms/ folder beside the diagrams, as in bpmn/forms/.
+    forms = load_forms(Path(files[0]).parent / "forms")
     try:
-        parsed = build_engine().definitions.parse(sources)
+        parsed = build_engine().definitions.parse(sources, forms)
     except DiagramInvalid as exc:
         for p in exc.problems:
             click.echo(f"{p['element_id']} ({p['element_type']}): {p['message']}", err=True)
