@@ -26,6 +26,11 @@ class ServiceContext:
     now: datetime
     actor: str
     notes: list[str] = field(default_factory=list)
+    follow_ups: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def start_process(self, process_id: str, data: dict[str, Any]) -> None:
+        """Ask the engine to start another process for the same case after this step."""
+        self.follow_ups.append((process_id, dict(data)))
 
 
 Handler = Callable[..., Any]

@@ -114,11 +114,17 @@ class CaseEngine:
         return workflow
 
     def _save(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow, *,
-              actor: str, completed_id: str | None = None, fresh: bool = False
-              ) -> list[HumanTask]:
+              actor: str, completed_id: str | None = None, fresh: bool = False,
+              follow_ups: list[tuple[str, dict[str, Any]]] | None = None) -> list[HumanTask]:
         with session.no_autoflush:
-            return self._write(session, row, workflow, actor=actor, completed_id=completed_id,
-                               fresh=fresh)
+            new = self._write(session, row, workflow, actor=actor, completed_id=completed_id,
+                              fresh=fresh)
+        # Processes handlers asked for start now, in the same transaction, after this save.
+        for process_id, data in follow_ups or ():
+            started = self.start(session, process_id, row.business_key, data, actor=actor)
+            new.extend(session.scalars(select(HumanTask).where(
+                HumanTask.instance_id == started.id, HumanTask.state == TaskStatus.OPEN)))
+        return new
 
     def _write(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow, *,
                actor: str, completed_id: str | None, fresh: bool) -> list[HumanTask]:
@@ -173,9 +179,15 @@ class CaseEngine:
                               actor=actor)
 
     def _advance(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
-                 actor: str) -> None:
+                 actor: str) -> list[tuple[str, dict[str, Any]]]:
         """Run until every branch waits; turn handler failures into BPMN errors or incidents."""
-        with service_context(self._context(session, row, actor)):
+        ctx = self._context(session, row, actor)
+        self._run_steps(session, row, workflow, actor, ctx)
+        return ctx.follow_ups
+
+    def _run_steps(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
+                   actor: str, ctx: ServiceContext) -> None:
+        with service_context(ctx):
             # Tasks already failed before this step (waiting for their retry) are not news.
             seen = {t.id for t in workflow.get_tasks(state=TaskState.ERROR)}
             for _ in range(100):
@@ -240,8 +252,8 @@ class CaseEngine:
         self._audit(session, actor, "instance_started", row,
                     summary={"process_id": process_id, "version": version.version})
         with session.no_autoflush:
-            self._advance(session, row, workflow, actor)
-            self._save(session, row, workflow, actor=actor, fresh=True)
+            follow = self._advance(session, row, workflow, actor)
+            self._save(session, row, workflow, actor=actor, fresh=True, follow_ups=follow)
         return row
 
     def get(self, session: Session, instance_id: int) -> ProcessInstance:
@@ -286,9 +298,10 @@ class CaseEngine:
             task_row.assignee = actor  # completing makes the task the actor's (API.md)
             self._audit(session, actor, "task_completed", row, task_name=task_row.name,
                         object_id=task_id, summary={"changed": _changes(before, task.data)})
-            self._advance(session, row, workflow, actor)
+            follow = self._advance(session, row, workflow, actor)
             row.revision += 1
-            new = self._save(session, row, workflow, actor=actor, completed_id=task_id)
+            new = self._save(session, row, workflow, actor=actor, completed_id=task_id,
+                             follow_ups=follow)
         return Completion(row, new)
 
     def form_schema(self, session: Session, task_row: HumanTask) -> dict[str, Any] | None:
@@ -334,9 +347,9 @@ class CaseEngine:
                 continue
             stored.delivered_at, stored.instance_id = now, row.id
             self._audit(session, actor, "message_delivered", row, summary={"message": name})
-            self._advance(session, row, workflow, actor)
+            follow = self._advance(session, row, workflow, actor)
             row.revision += 1
-            self._save(session, row, workflow, actor=actor)
+            self._save(session, row, workflow, actor=actor, follow_ups=follow)
             break
         else:
             stored.note = "no running process of this case was waiting for this message"
@@ -363,10 +376,10 @@ class CaseEngine:
         now = clock.now()
         for task in self.incidents.due_for_retry(session, row, workflow, now):
             task._set_state(TaskState.READY)
-        self._advance(session, row, workflow, actor)
+        follow = self._advance(session, row, workflow, actor)
         self.incidents.settle(session, row, workflow, now)
         row.revision += 1
-        self._save(session, row, workflow, actor=actor)
+        self._save(session, row, workflow, actor=actor, follow_ups=follow)
         return row
 
     def fire_due_timers(self, session: Session, limit: int = 20, actor: str = "worker"

@@ -48,6 +48,12 @@ class DemoServices:
                                             case_reference=ctx.business_key))
             return {"marked": label}
 
+        @reg.register("demo.spawn")
+        def spawn(ctx: ServiceContext) -> dict[str, Any]:
+            ctx.start_process("timer_mark", {"fire_at": "2030-01-01T00:00:00+00:00",
+                                             "label": ctx.business_key})
+            return {"asked": True}
+
         return reg
 
 

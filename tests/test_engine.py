@@ -432,3 +432,11 @@ def test_a_changed_form_makes_a_new_version(loaded, db_session, tmp_path):
                 for v in loaded.definitions.sync_directory(db_session, tmp_path / "bpmn")}
     assert versions["engine_demo"] == 2
     assert versions["timer_mark"] == 1  # uses no form: unchanged
+
+
+def test_a_handler_can_start_a_side_process_for_the_same_case(loaded, db_session):
+    row = loaded.start(db_session, "spawner", "ASB-40", {})
+    assert row.status is InstanceStatus.COMPLETED
+    (side,) = loaded.instances_for(db_session, "ASB-40")
+    assert side.process_id == "timer_mark" and side.status is InstanceStatus.WAITING
+    assert side.next_timer_at == datetime(2030, 1, 1, tzinfo=UTC)
