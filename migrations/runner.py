@@ -13,6 +13,8 @@ MODEL_MODULES = (
     "cases.people",
     "cases.config",
     "cases.audit",
+    "cases.records",
+    "cases.outbox",
 )
 
 

@@ -1,0 +1,1 @@
+"""Notifications and letters: preferences, templates, delivery channels and the outbox worker."""
