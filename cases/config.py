@@ -82,6 +82,16 @@ DEFAULTS: dict[str, Any] = {
                             "long": {"reports": 5, "days": 180}},
     "retention_years": 6,
     "homes_count": 0,
+    # How the council signs its letters; every council sets its own on day one.
+    "council_details": {
+        "name": "Chesterfield Borough Council",
+        "phone": "01246 000000",
+        "email": "asb@council.example.org",
+        "address": ["Town Hall", "Rose Hill", "Chesterfield", "S40 1LP"],
+        "website": "https://council.example.org",
+        "case_review_url": "https://council.example.org/asb-case-review",
+        "complaints_url": "https://council.example.org/complaints",
+    },
     "partner_directory": [
         {"code": code, "name": name, "email": email, "kinds": kinds.split()}
         for code, name, email, kinds in _PARTNERS
@@ -220,6 +230,26 @@ def _partner_entry(entry: Any, index: int) -> dict[str, Any]:
             "email": email, "kinds": list(kinds)}
 
 
+def _council_details(value: Any) -> dict[str, Any]:
+    given = _mapping(value)
+    required = ("name", "phone", "email", "address")
+    known = (*required, "website", "case_review_url", "complaints_url")
+    missing = [k for k in required if not given.get(k)]
+    if missing:
+        raise ValueError(f"council details need {', '.join(missing)}")
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise ValueError(f"unknown council detail(s): {', '.join(unknown)}")
+    address = given["address"]
+    if (not isinstance(address, list) or not address
+            or not all(isinstance(line, str) and line.strip() for line in address)):
+        raise ValueError("the council's address must be a list of lines")
+    for key in known:
+        if key != "address" and key in given and not isinstance(given[key], str):
+            raise ValueError(f"{key} must be text")
+    return {k: given[k] for k in known if k in given}
+
+
 def _partner_directory(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list | tuple):
         raise ValueError("the partner directory must be a list of agencies")
@@ -261,6 +291,7 @@ VALIDATORS: dict[str, Validator] = {
     # Councils typically keep closed cases 3 to 6 years; 1 to 10 leaves room for local policy.
     "retention_years": _whole_in(1, 10),
     "homes_count": _whole_in(0, 10_000_000),
+    "council_details": _council_details,
     "partner_directory": _partner_directory,
     "postcode_wards": _postcode_wards,
 }

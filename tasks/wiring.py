@@ -16,6 +16,7 @@ from engine.runtime import CaseEngine, EngineEvent, ProductScriptEngine
 from engine.sandbox import SandboxedEnvironment
 from engine.serializer import InstanceSerializer
 
+from .handlers import load_all
 from .registry import handlers as product_handlers
 
 
@@ -57,6 +58,8 @@ DIAGRAM_GLOBALS: dict[str, Any] = {
 def build_engine(handlers: HandlerRegistry | None = None, *, audit: bool = True) -> CaseEngine:
     """Assemble a CaseEngine with the sandbox, the product's handlers and the audit trail."""
     clock.install_spiff_clock()
+    if handlers is None:
+        load_all()
     registry = handlers or product_handlers
     serializer = InstanceSerializer()
     script_engine = ProductScriptEngine(SandboxedEnvironment(dict(DIAGRAM_GLOBALS)), registry)

@@ -304,3 +304,13 @@ def test_case_review_window_may_not_be_shorter_than_the_statutory_six_months(db_
     assert info.value.field == "case_review_window_months"
     set_setting(db_session, "case_review_window_months", 12, date(2026, 4, 1))
     assert get_setting(db_session, "case_review_window_months", london(2026, 4, 2, 9)) == 12
+
+
+def test_council_details_need_name_contacts_and_an_address(db_session):
+    with pytest.raises(ConfigInvalid) as info:
+        set_setting(db_session, "council_details", {"name": "X"}, date(2026, 4, 1))
+    assert "phone" in info.value.message
+    details = dict(DEFAULTS["council_details"], name="Bolsover District Council")
+    set_setting(db_session, "council_details", details, date(2026, 4, 1))
+    assert get_setting(db_session, "council_details",
+                       london(2026, 4, 2, 9))["name"] == "Bolsover District Council"

@@ -1,0 +1,42 @@
+"""Intake: link open cases about the same place or person, and spot repeat victims."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cases.operations import (
+    find_related_open_cases,
+    is_repeat_victim,
+    link_cases,
+    mark_repeat_victim,
+)
+from engine.handlers import ServiceContext
+
+from .common import case_of, moment, setting
+from .registry import handlers
+
+
+@handlers.register("intake.link_related_cases")
+def link_related_cases(ctx: ServiceContext) -> dict[str, Any]:
+    """Link every open case about the same address, postcode or reported person."""
+    case = case_of(ctx)
+    linked = set(ctx.data.get("linked_cases") or [])
+    for other, reason in find_related_open_cases(ctx.session, case):
+        link_cases(ctx.session, case, other, reason, at=ctx.now)
+        linked.add(other.reference)
+    ctx.data["linked_cases"] = sorted(linked)
+    return {"linked": len(linked)}
+
+
+@handlers.register("intake.check_repeat_victim")
+def check_repeat_victim(ctx: ServiceContext) -> dict[str, Any]:
+    """Mark a repeat victim from the case history (the rules in force when the report came)."""
+    case = case_of(ctx)
+    received = moment(ctx.data["received_at"])
+    rules = setting(ctx, "repeat_victim_rules", received)
+    found = bool(ctx.data.get("repeat_victim")) or is_repeat_victim(
+        ctx.session, case, rules, received)
+    if found:
+        ctx.data["repeat_victim"] = True
+        mark_repeat_victim(ctx.session, case, at=ctx.now)
+    return {"repeat_victim": found}
