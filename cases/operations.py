@@ -435,11 +435,15 @@ def links_of(session: Session, case: Case) -> list[tuple[Case, LinkReason]]:
 
 def is_repeat_victim(session: Session, case: Case, rules: Mapping[str, Any], at: datetime
                      ) -> bool:
-    """Tell whether the case's reporter or address reached a repeat-victim rule by ``at``."""
+    """Tell whether the case's reporter or their address reached a repeat-victim rule by ``at``.
+
+    Victimisation follows the victim: reports by the same person, or about or from the
+    reporter's own address, count. Other people's reports about the same incident place do
+    not (that is the same problem, found by ``find_related_open_cases``).
+    """
     moment = _aware("at", at)
     person, _ = reporter_of(session, case)
-    addresses = {person.normalised_address} | {i.normalised_address for i in case.incidents}
-    addresses.discard(None)
+    addresses = {person.normalised_address} - {None}
     reporter = aliased(Person)
     same = [Incident.case_id == case.id, Incident.normalised_address.in_(addresses),
             reporter.normalised_address.in_(addresses)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from cases.operations import case_by_reference
 from engine.models import TaskStatus
@@ -229,3 +230,31 @@ def test_repeat_reports_make_a_repeat_victim_and_link_the_open_cases(life):
     from cases.operations import links_of
 
     assert [c.reference for c, _why in links_of(life.session, second)] == [first.reference]
+
+
+def test_assignment_falls_back_to_the_least_busy_officer_outside_known_wards(life):
+    far = {"occurred_at": "2026-12-22T23:30:00+00:00", "location": "1 Moor Road, Nowhere",
+           "description": "Noise", "category": "nuisance", "hate_strands": []}
+    first = life.open(XMAS_EVE, incident=far, reporter={
+        "name": "A One", "email": "a1@example.org", "address": "1 Moor Road"})
+    second = life.open(XMAS_EVE, incident=far, reporter={
+        "name": "B Two", "email": "b2@example.org", "address": "2 Moor Road"})
+    # Nobody covers the area: the least busy officer, then the next (ties by name).
+    assert (first.case_officer, second.case_officer) == ("olivia", "oscar")
+
+
+def test_without_any_officer_the_case_waits_as_an_incident_a_manager_sees(db_session):
+    from engine.models import Incident as EngineIncident
+    from tests.lifecycle_support import Lifecycle
+
+    bare = Lifecycle(db_session)  # no people at all
+    case = bare.open(XMAS_EVE)
+    (incident,) = db_session.scalars(select(EngineIncident)).all()
+    assert incident.task_name == "assign_officer" and "no active officer" in incident.message
+    assert case.priority == 2  # triage still happened before assignment stopped
+
+
+def test_first_contact_in_time_is_measured_as_such(life):
+    case = _through_first_contact(life)
+    assert case.first_contact_in_time is True
+    assert str(case.stage) == "contact"

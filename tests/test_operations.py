@@ -30,6 +30,7 @@ from cases.operations import (
     record_plan,
     reopen_case,
     reopen_or_new,
+    reporter_of,
     set_next_update,
     set_priority,
     set_stage,
@@ -145,9 +146,17 @@ def test_repeat_victim_long_window_edge(db_session: Session) -> None:
 def test_repeat_victim_by_address_and_new_incidents_not_diary(db_session: Session) -> None:
     at = datetime(2026, 5, 20, 12, tzinfo=UTC)
     neighbour = _stranger(db_session, at - 10 * DAY, 1, incident__location="12 High Street")
-    case = open_report(db_session, at=at, incident__location="12 High St.")
+    # Someone else's report about the place of this incident is the same problem, not
+    # repeat victimisation of this reporter.
+    elsewhere = open_report(db_session, at=at, reporter__address="7 Low Road",
+                            incident__location="12 High Street")
+    assert is_repeat_victim(db_session, elsewhere, RULES, at) is False
+    # An incident at the reporter's own home, reported by anyone, does count.
+    case = open_report(db_session, at=at, reporter__address="12 High St.",
+                       reporter__name="Bea Jones", reporter__phone="0114 496 7777",
+                       reporter__email=None, incident__location="the car park")
     assert is_repeat_victim(db_session, case, RULES, at) is False  # "St" is not "Street"
-    case.incidents[0].normalised_address = "12 high street"
+    reporter_of(db_session, case)[0].normalised_address = "12 high street"
     assert is_repeat_victim(db_session, case, RULES, at) is True
     lone = _stranger(db_session, at, 2)
     add_incident(db_session, lone, {"occurred_at": at.isoformat(), "description": "again",
