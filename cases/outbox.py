@@ -133,8 +133,8 @@ def enqueue(
         raise OutboxError("a message needs an address to go to")
     if not template:
         raise OutboxError("a message needs the name of its template")
-    if kind is MessageChannel.LETTER and not pdf:
-        raise OutboxError("a letter needs its PDF")
+    if kind is MessageChannel.LETTER and not (pdf or body_html):
+        raise OutboxError("a letter needs its PDF, or the HTML to print it from")
     if created_at is None:
         raise OutboxError("a message needs its creation time")
     _check_aware(created_at, "created_at")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,8 +24,10 @@ class Worker:
     """Wakes due process instances in batches."""
 
     def __init__(self, engine: CaseEngine, factory: sessionmaker[Session], *, batch: int = 20,
-                 poll_seconds: float = 1.0, name: str = "worker"):
+                 poll_seconds: float = 1.0, name: str = "worker",
+                 jobs: Sequence[Callable[[Session], int]] = ()):
         self.engine = engine
+        self.jobs = list(jobs)  # other queues, e.g. the outbox; each returns work done
         self.factory = factory
         self.batch = batch
         self.poll_seconds = poll_seconds
@@ -32,9 +35,13 @@ class Worker:
         self._stop = threading.Event()
 
     def run_once(self) -> int:
-        """Process one batch in one transaction; return how many instances were woken."""
+        """Process one batch of each queue, one transaction each; return the work done."""
         with unit_of_work(self.factory) as session:
-            return len(self.engine.fire_due_timers(session, limit=self.batch, actor=self.name))
+            done = len(self.engine.fire_due_timers(session, limit=self.batch, actor=self.name))
+        for job in self.jobs:
+            with unit_of_work(self.factory) as session:
+                done += job(session)
+        return done
 
     def drain(self, max_batches: int = 10_000) -> int:
         """Process batches until nothing is due; return the number woken."""

@@ -20,13 +20,24 @@ from cases.people import (
 
 DEMO_USERS = (
     ("olivia.officer", Role.OFFICER, "North team", None, "Olivia Officer"),
+    ("omar.officer", Role.OFFICER, "North team", None, "Omar Officer"),
     ("oscar.officer", Role.OFFICER, "South team", None, "Oscar Officer"),
     ("tara.leader", Role.TEAM_LEADER, "North team", None, "Tara Team-Leader"),
+    ("sol.leader", Role.TEAM_LEADER, "South team", None, "Sol Team-Leader"),
     ("pat.owner", Role.PROCESS_OWNER, None, None, "Pat Process-Owner"),
     ("mina.manager", Role.MANAGER, None, None, "Mina Manager"),
     ("ada.admin", Role.ADMIN, None, None, "Ada Admin"),
     ("paul.police", Role.PARTNER, None, "police", "Paul (Derbyshire Police)"),
 )
+
+
+# Which wards each demo officer covers (the rest fall to the least busy officer).
+DEMO_PATCHES = {
+    "olivia.officer": ("St Helen's", "Spire", "Brockwell"),
+    "omar.officer": ("Walton", "Loundsley Green & Newbold", "Hasland"),
+    "oscar.officer": ("Brimington", "Whittington Moor", "Old Whittington", "Staveley Central",
+                      "Barrow Hill & New Whittington", "Staveley North"),
+}
 
 
 @dataclass(frozen=True)
@@ -42,8 +53,8 @@ def seed_demo(session: Session) -> list[DemoLogin]:
     """Create (or refresh the passwords of) the demo users; return their logins."""
     for entry in council_config.DEFAULTS["partner_directory"]:
         ensure_agency(session, entry["code"], entry["name"])
-    for ward in sorted(set(council_config.DEFAULTS["postcode_wards"].values())):
-        ensure_area(session, ward)
+    areas = {ward: ensure_area(session, ward)
+             for ward in sorted(set(council_config.DEFAULTS["postcode_wards"].values()))}
     logins = []
     for name, role, team, agency, display in DEMO_USERS:
         password = secrets.token_urlsafe(12)
@@ -55,6 +66,11 @@ def seed_demo(session: Session) -> list[DemoLogin]:
                         display_name=display, email=f"{name}@council.example.org")
         else:
             set_password(user, password)
+        user = find_user(session, name)
+        if user is not None:
+            for ward in DEMO_PATCHES.get(name, ()):
+                if areas[ward] not in user.areas:
+                    user.areas.append(areas[ward])
         logins.append(DemoLogin(name, role.value, password))
     session.flush()
     return logins

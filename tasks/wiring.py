@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +51,8 @@ def now_iso() -> str:
     return clock.now().isoformat()
 
 
+log = logging.getLogger(__name__)
+
 DIAGRAM_GLOBALS: dict[str, Any] = {
     "due_after_working_days": due_after_working_days,
     "now": now_iso,
@@ -66,3 +70,20 @@ def build_engine(handlers: HandlerRegistry | None = None, *, audit: bool = True)
     definitions = DefinitionStore(serializer, operations=registry.names)
     return CaseEngine(definitions, serializer, script_engine,
                       audit=audit_sink if audit else None)
+
+
+def worker_jobs(environ: Mapping[str, str]) -> list[Callable[[Session], int]]:
+    """Queues the worker serves besides timers: the outbox, when a channel is configured."""
+    from .notify.channels import channels_from_env
+    from .notify.outbox_sender import send_due
+
+    channels = channels_from_env(environ)
+    if not channels:
+        log.warning("no e-mail, SMS or letter channel is configured (ASB_SMTP_HOST, "
+                    "ASB_NOTIFY_API_KEY): messages wait in the outbox")
+        return []
+
+    def send_outbox(session: Session) -> int:
+        return send_due(session, channels, clock.now())
+
+    return [send_outbox]

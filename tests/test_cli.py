@@ -28,10 +28,11 @@ def db_url(tmp_path, monkeypatch):
 
 def test_seed_demo_prints_one_login_per_role_and_can_rerun(db_url):
     runner = CliRunner()
-    first = runner.invoke(main, ["seed-demo"])
-    second = runner.invoke(main, ["seed-demo"])
+    first = runner.invoke(main, ["seed-demo", "--cases", "0"])
+    second = runner.invoke(main, ["seed-demo", "--cases", "0"])
     assert first.exit_code == 0 and second.exit_code == 0
-    roles = {line.split()[1] for line in first.output.splitlines()[1:]}
+    users = first.output.split("Demo users")[1].splitlines()[1:]
+    roles = {line.split()[1] for line in users}
     assert roles == {"officer", "team_leader", "process_owner", "manager", "admin", "partner"}
     assert first.output != second.output  # passwords are new each time
 
@@ -91,3 +92,8 @@ def test_serve_without_a_secret_key_says_so_in_one_line(db_url, monkeypatch):
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("asb: SECRET_KEY is not set")
     assert result.stderr.count("\n") == 1
+
+
+def test_seed_demo_refuses_a_silly_number_of_cases(db_url):
+    result = CliRunner().invoke(main, ["seed-demo", "--cases", "-3"])
+    assert result.exit_code == 2 and "-3" in result.output

@@ -27,7 +27,7 @@ from tasks.notify.channels import (
     SmtpChannel,
     channels_from_env,
 )
-from tasks.notify.outbox_sender import send_due
+from tasks.notify.outbox_sender import letter_pdf, send_due
 from tasks.notify.preferences import PreferencesInvalid, choose_channel, next_safe_time
 from tasks.notify.service import NoWrittenChannel, notify_reporter
 
@@ -454,7 +454,7 @@ def test_email_waits_for_the_safe_time(db_session):
         select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING))]
 
 
-def test_letter_has_its_pdf_and_sends_without_waiting(db_session):
+def test_letter_is_printed_when_sent_and_sends_without_waiting(db_session):
     now = london(2026, 11, 20, 22, 0)
     prefs = {"channels": ["email", "letter"], "unsafe_channels": ["email"],
              "confidential": True, **WEEKDAYS_9_TO_5}
@@ -463,7 +463,8 @@ def test_letter_has_its_pdf_and_sends_without_waiting(db_session):
         context=ack_context(), prefs=prefs, contacts={"email": EMAIL, "letter": POSTAL},
         now=now, officer_phone_task=None)
     assert message.channel == "letter" and message.to_address == POSTAL.strip()
-    assert message.pdf.startswith(b"%PDF")
+    assert message.pdf is None  # nobody waits for the printing
+    assert letter_pdf(message).startswith(b"%PDF") and message.pdf.startswith(b"%PDF")
     assert message.not_before is None and message.status is OutboxStatus.PENDING
     assert "9 Secret Close" in message.body_text
     assert "Private and confidential" in message.body_text

@@ -13,6 +13,7 @@ from cases.audit import AuditEvent
 from cases.operations import add_party, case_by_reference, record_disclosure, reporter_of
 from cases.records import Disclosure
 from tasks import cases_service
+from tasks.notify.outbox_sender import letter_pdf
 from tasks.warning import warning_letter
 from tests.lifecycle_support import new_life
 
@@ -66,7 +67,7 @@ def test_promise_3_a_named_officer_with_contact_details_and_why_evidence_is_aske
                                          "Chesterfield S40 1AB"})
     (letter,) = life.outbox(case.reference)
     assert letter.channel == "letter"  # the only written channel known
-    text = " ".join(pdf_text(letter.pdf).split())
+    text = " ".join(pdf_text(letter_pdf(letter)).split())
     for promised in (case.reference, "Olivia Officer", "01246 111222",
                      "olivia@council.example.org", "What happens next", "Diary sheets",
                      "Evidence we may ask for, and why"):

@@ -31,6 +31,8 @@ def main() -> None:
     logging.basicConfig(level=os.environ.get("ASB_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # one line per task state change
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 main.add_command(users)
@@ -56,13 +58,34 @@ def init_db() -> None:
 
 
 @main.command("seed-demo")
-def seed_demo_command() -> None:
-    """Create demo users (one per role) with new passwords, and print them."""
-    from tasks.demo import seed_demo
+@click.option("--cases", default=220, show_default=True, type=click.IntRange(0, 5000),
+              help="Cases to report and work through the real processes (0: users only).")
+def seed_demo_command(cases: int) -> None:
+    """Create demo users with new passwords and, once, months of worked demo cases."""
+    from sqlalchemy import func, select
 
+    from cases.records import Case
+    from tasks.demo import DEMO_USERS, seed_demo
+    from tasks.demo_cases import build_demo, stage_counts
+    from tasks.wiring import build_engine
+
+    factory = make_session_factory(make_engine(default_url()))
     try:
-        with unit_of_work(make_session_factory(make_engine(default_url()))) as session:
+        with unit_of_work(factory) as session:
             logins = seed_demo(session)
+            existing = session.scalar(select(func.count()).select_from(Case)) or 0
+        if cases and not existing:
+            officers = [n for n, role, *_ in DEMO_USERS if role == "officer"]
+            leaders = [n for n, role, *_ in DEMO_USERS if role == "team_leader"]
+            stats = build_demo(factory, build_engine(), cases=cases, officers=officers,
+                               leaders=leaders)
+            click.echo(f"Demo cases: {stats.cases} reported, {stats.completed_tasks} tasks "
+                       f"completed, {stats.new_incidents} new incidents, over five months.")
+            with unit_of_work(factory) as session:
+                for where, count in sorted(stage_counts(session).items()):
+                    click.echo(f"  {where:<24} {count}")
+        elif existing:
+            click.echo(f"{existing} cases already exist: no new demo cases made.")
     except SQLAlchemyError as exc:
         _fail(f"database error (run 'asb init-db' first?): {getattr(exc, 'orig', None) or exc}")
     click.echo("Demo users (passwords are new each time this runs):")
@@ -91,11 +114,11 @@ def serve(host: str, port: int) -> None:
 def worker(batch: int, poll: float, once: bool) -> None:
     """Fire due timers and retry failed service tasks (run several on PostgreSQL)."""
     from engine.worker import Worker
-    from tasks.wiring import build_engine
+    from tasks.wiring import build_engine, worker_jobs
 
     factory = make_session_factory(make_engine(default_url()))
     w = Worker(build_engine(), factory, batch=batch, poll_seconds=poll,
-               name=f"worker-{os.getpid()}")
+               name=f"worker-{os.getpid()}", jobs=worker_jobs(os.environ))
     if once:
         click.echo(f"woke {w.drain()} instance(s)")
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from engine.database import default_url, is_sqlite, make_engine, make_session_factory, unit_of_work
 from engine.runtime import CaseEngine
 from engine.worker import Worker
-from tasks.wiring import build_engine
+from tasks.wiring import build_engine, worker_jobs
 
 
 def init_app(app: Flask) -> None:
@@ -26,7 +27,7 @@ def init_app(app: Flask) -> None:
     if start is None:
         start = is_sqlite(db)
     if start:
-        worker = Worker(engine, factory, name="web-worker")
+        worker = Worker(engine, factory, name="web-worker", jobs=worker_jobs(os.environ))
         worker.start_thread()
         atexit.register(worker.stop)
         app.extensions["asb"]["worker"] = worker

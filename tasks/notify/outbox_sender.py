@@ -15,14 +15,26 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from cases.outbox import OutboxMessage, due_messages, mark_failed, mark_sent
+from cases.outbox import MessageChannel, OutboxMessage, due_messages, mark_failed, mark_sent
 
 from .channels import Channel, DeliveryFailed
+from .letters import to_pdf
 
 log = logging.getLogger(__name__)
 
 
+def letter_pdf(message: OutboxMessage) -> bytes:
+    """The printable PDF of a letter, rendered from its HTML the first time it is needed."""
+    if message.pdf is None:
+        if not message.body_html:
+            raise DeliveryFailed("the letter has neither a PDF nor HTML", retryable=False)
+        message.pdf = to_pdf(message.body_html)
+    return message.pdf
+
+
 def _deliver(message: OutboxMessage, channels: Mapping[str, Channel]) -> str:
+    if message.channel == MessageChannel.LETTER:
+        letter_pdf(message)
     channel = channels.get(str(message.channel))
     if channel is None:
         # Configuration can be fixed without touching the message: worth retrying.

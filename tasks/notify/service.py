@@ -45,7 +45,8 @@ def notify_reporter(
 ) -> OutboxMessage | None:
     """Queue ``template`` to the reporter by their preferred safe channel, or ask for a call.
 
-    A letter carries its PDF; an e-mail its HTML and text (and the PDF with ``attach_pdf``);
+    A letter keeps its HTML and is printed to PDF when sent; an e-mail its HTML and text (and
+    the PDF with ``attach_pdf``);
     a text message the short version. E-mail and texts wait for the next safe time. When no
     written channel is safe and known, ``officer_phone_task(reason)`` is called and nothing
     is queued; without that callback ``NoWrittenChannel`` is raised.
@@ -69,8 +70,9 @@ def notify_reporter(
         # A subject line shows on lock screens and shared inboxes: keep it neutral.
         council = context.get("council") or {}
         subject = f"A message from {council.get('name', 'the council')} ({case_reference})"
-    pdf = to_pdf(rendered.html) if channel == MessageChannel.LETTER or (
-        attach_pdf and channel == MessageChannel.EMAIL) else None
+    # A letter is printed to PDF when it is sent (outbox_sender), not while the officer or
+    # the API waits; an e-mail that carries its PDF needs it now.
+    pdf = to_pdf(rendered.html) if attach_pdf and channel == MessageChannel.EMAIL else None
     not_before = next_safe_time(prefs, now) if channel in TIMED_CHANNELS else None
     return enqueue(
         session,
@@ -80,7 +82,7 @@ def notify_reporter(
         to_address=address,
         subject=subject,
         body_text=rendered.sms if channel == MessageChannel.SMS else rendered.text,
-        body_html=rendered.html if channel == MessageChannel.EMAIL else None,
+        body_html=rendered.html if channel != MessageChannel.SMS else None,
         pdf=pdf,
         template=template,
         created_at=now,
