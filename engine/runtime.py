@@ -358,6 +358,37 @@ class CaseEngine:
         session.flush()
         return stored
 
+    def set_variables(self, session: Session, business_key: str, values: dict[str, Any],
+                      actor: str, reassign: tuple[str, str] | None = None) -> int:
+        """Change workflow variables of a case's running instances (e.g. a new case officer).
+
+        The values go to every unfinished task, from where later tasks inherit them; with
+        ``reassign=(old, new)`` open tasks held by ``old`` move to ``new``. Returns how many
+        instances changed.
+        """
+        bad = [k for k in values if not isinstance(k, str) or k.startswith("_")]
+        if bad:
+            raise FormInvalid({str(k): "variable names may not start with '_'" for k in bad})
+        changed = 0
+        for candidate in self.instances_for(session, business_key):
+            row = self._lock(session, candidate.id)
+            workflow = self.load(row, session)
+            frontier = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+            for task in workflow.get_tasks(state=frontier):
+                task.data.update(values)
+            with session.no_autoflush:
+                if reassign is not None:
+                    for task_row in session.scalars(select(HumanTask).where(
+                            HumanTask.instance_id == row.id, HumanTask.state == TaskStatus.OPEN,
+                            HumanTask.assignee == reassign[0])):
+                        task_row.assignee = reassign[1]
+                self._audit(session, actor, "variables_changed", row,
+                            summary={"changed": sorted(values)})
+                row.revision += 1
+                self._save(session, row, workflow, actor=actor)
+            changed += 1
+        return changed
+
     @staticmethod
     def undelivered_messages(business_key: str | None = None) -> Select[StoredMessage]:
         """Select messages no process was waiting for, newest first, for managers to see."""

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from cases import config as council_config
 from cases import operations as ops
-from cases.records import Case, CaseStatus, ContactKind, IncidentSource
+from cases.records import Case, CaseDataInvalid, CaseStatus, ContactKind, IncidentSource
 from engine import clock
 from engine.runtime import CaseEngine
 
@@ -103,3 +103,25 @@ def send_event(session: Session, engine: CaseEngine, reference: str, name: str,
     """Deliver a change of circumstances, Case Review application, complaint or development."""
     case = ops.case_by_reference(session, reference)
     engine.send_message(session, case.reference, name, payload, actor=actor)
+
+
+def reassign_officer(session: Session, engine: CaseEngine, reference: str, officer: str, *,
+                     actor: str) -> Case:
+    """A team leader's (or admin's) override of the case officer, open tasks included."""
+    from cases.people import Role, find_user
+
+    lead = find_user(session, actor)
+    if lead is None or lead.role not in (Role.TEAM_LEADER, Role.ADMIN) or not lead.active:
+        raise CaseDataInvalid("actor", "only a team leader or an admin may reassign a case")
+    case = ops.case_by_reference(session, reference)
+    if case.status is not CaseStatus.OPEN:
+        raise CaseDataInvalid("reference", "a closed case keeps its officer")
+    new = find_user(session, officer)
+    if new is None or new.role is not Role.OFFICER or not new.active:
+        raise CaseDataInvalid("case_officer", "is not an active officer")
+    old = case.case_officer
+    ops.assign_officer(session, case, new.name, new.team.name if new.team else None,
+                       at=clock.now(), by=actor)
+    engine.set_variables(session, reference, {"case_officer": new.name}, actor=actor,
+                         reassign=(old, new.name) if old else None)
+    return case

@@ -258,3 +258,21 @@ def test_first_contact_in_time_is_measured_as_such(life):
     case = _through_first_contact(life)
     assert case.first_contact_in_time is True
     assert str(case.stage) == "contact"
+
+
+def test_a_team_leader_can_hand_the_case_to_another_officer(life):
+    from cases.records import CaseDataInvalid
+    from tasks import cases_service
+
+    case = life.open(XMAS_EVE)
+    ref = case.reference
+    with pytest.raises(CaseDataInvalid):
+        cases_service.reassign_officer(life.session, life.engine, ref, "oscar", actor="olivia")
+    assert case.case_officer == "olivia"
+    cases_service.reassign_officer(life.session, life.engine, ref, "oscar", actor="tara")
+    assert case.case_officer == "oscar"
+    assert life.task(ref, "assess_risk").assignee == "oscar"  # the open task moved
+    life.complete(ref, "assess_risk", ASSESSMENT, actor="oscar")
+    assert life.task(ref, "first_contact").assignee == "oscar"  # and later tasks follow
+    with pytest.raises(CaseDataInvalid):
+        cases_service.reassign_officer(life.session, life.engine, ref, "tara", actor="tara")
