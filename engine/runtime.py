@@ -7,16 +7,13 @@ timer and the audit events together.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition, MessageEventDefinition
 from SpiffWorkflow.task import Task
@@ -25,6 +22,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from . import clock, forms
+from .audit import AuditSink, EngineAudit
 from .definitions import DefinitionStore
 from .errors import (
     BpmnError,
@@ -34,31 +32,15 @@ from .errors import (
     TaskConflict,
     TaskNotFound,
 )
-from .handlers import HandlerRegistry, ServiceContext, current_context, service_context
+from .handlers import ServiceContext, service_context
 from .incidents import IncidentBook
 from .models import HumanTask, InstanceStatus, ProcessInstance, StoredMessage, TaskStatus
 from .projection import next_timer, status_of, sync_tasks
+from .scripting import ProductScriptEngine
 from .serializer import InstanceSerializer
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED)
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EngineEvent:
-    """Something the engine did, for the audit trail (written by the injected sink)."""
-
-    at: datetime
-    actor: str
-    action: str
-    object_type: str
-    object_id: str | None
-    business_key: str | None
-    task_name: str | None = None
-    summary: dict[str, Any] | None = None
-
-
-AuditSink = Callable[[Session, EngineEvent], None]
 
 
 @dataclass
@@ -67,22 +49,6 @@ class Completion:
 
     instance: ProcessInstance
     next_tasks: list[HumanTask]
-
-
-class ProductScriptEngine(PythonScriptEngine):
-    """Spiff's script engine with a sandboxed environment and our service-task dispatch."""
-
-    def __init__(self, environment: Any, handlers: HandlerRegistry):
-        super().__init__(environment=environment)
-        self.handlers = handlers
-
-    def call_service(self, task: Task, operation_name: str = "",
-                     operation_params: dict[str, Any] | None = None, **_: Any) -> str:
-        handler = self.handlers.get(operation_name)
-        params = {k: v["value"] for k, v in (operation_params or {}).items()}
-        ctx = replace(current_context(), task_name=task.task_spec.bpmn_id or task.task_spec.name,
-                      data=task.data)
-        return json.dumps(handler(ctx, **params), default=str)
 
 
 class CaseEngine:
@@ -94,7 +60,7 @@ class CaseEngine:
         self.definitions = definitions
         self.serializer = serializer
         self.script_engine = script_engine
-        self.audit = audit
+        self.audit = EngineAudit(audit)
         self.incidents = IncidentBook(max_attempts=max_attempts, backoff=backoff)
 
     # -- loading and saving ---------------------------------------------------------------
@@ -130,8 +96,9 @@ class CaseEngine:
                actor: str, completed_id: str | None, fresh: bool) -> list[HumanTask]:
         now = clock.now()
         with service_context(self._context(session, row, actor)):  # due dates may read config
-            new_tasks = sync_tasks(session, row, workflow, now=now, actor=actor, fresh=fresh,
-                                   on_new=lambda t: self._emit(session, actor, "task_opened", t))
+            new_tasks = sync_tasks(
+                session, row, workflow, now=now, actor=actor, fresh=fresh,
+                on_new=lambda t: self.audit.task(session, actor, "task_opened", t))
         if completed_id is not None:
             done = session.get(HumanTask, completed_id)
             if done is not None:
@@ -145,7 +112,8 @@ class CaseEngine:
         row.updated_at = now
         if row.status in ENDED and row.ended_at is None:
             row.ended_at = now
-            self._audit(session, actor, "instance_ended", row, summary={"status": row.status.value})
+            self.audit.instance(session, actor, "instance_ended", row,
+                                summary={"status": row.status.value})
         session.flush()
         return new_tasks
 
@@ -205,10 +173,10 @@ class CaseEngine:
                     caught = self._throw_bpmn_error(workflow, task, exc)
                     if not caught:
                         self.incidents.open(session, row, task, exc)
-                    self._audit(session, actor,
-                                "bpmn_error_caught" if caught else "incident_opened", row,
-                                task_name=task.task_spec.bpmn_id,
-                                summary={"error": _describe(exc)})
+                    self.audit.instance(
+                        session, actor, "bpmn_error_caught" if caught else "incident_opened",
+                        row, task_name=task.task_spec.bpmn_id,
+                        summary={"error": _describe(exc)})
                     # Loop: other branches may still move on while this task waits.
             raise RuntimeError("a process kept failing in a loop; giving up on this step")
 
@@ -249,7 +217,7 @@ class CaseEngine:
             created_at=now, updated_at=now)
         session.add(row)
         session.flush()
-        self._audit(session, actor, "instance_started", row,
+        self.audit.instance(session, actor, "instance_started", row,
                     summary={"process_id": process_id, "version": version.version})
         with session.no_autoflush:
             follow = self._advance(session, row, workflow, actor)
@@ -296,7 +264,7 @@ class CaseEngine:
             task.data.update(data or {})
             task.run()
             task_row.assignee = actor  # completing makes the task the actor's (API.md)
-            self._audit(session, actor, "task_completed", row, task_name=task_row.name,
+            self.audit.instance(session, actor, "task_completed", row, task_name=task_row.name,
                         object_id=task_id, summary={"changed": _changes(before, task.data)})
             follow = self._advance(session, row, workflow, actor)
             row.revision += 1
@@ -323,7 +291,7 @@ class CaseEngine:
             raise TaskConflict(f"the task is held by {task_row.assignee}")
         if task_row.assignee != actor:
             task_row.assignee = actor
-            self._emit(session, actor, "task_claimed", task_row)
+            self.audit.task(session, actor, "task_claimed", task_row)
         session.flush()
         return task_row
 
@@ -346,14 +314,14 @@ class CaseEngine:
             except WorkflowException:
                 continue
             stored.delivered_at, stored.instance_id = now, row.id
-            self._audit(session, actor, "message_delivered", row, summary={"message": name})
+            self.audit.instance(session, actor, "message_delivered", row, summary={"message": name})
             follow = self._advance(session, row, workflow, actor)
             row.revision += 1
             self._save(session, row, workflow, actor=actor, follow_ups=follow)
             break
         else:
             stored.note = "no running process of this case was waiting for this message"
-            self._audit_key(session, actor, "message_undelivered", business_key,
+            self.audit.message(session, actor, "message_undelivered", business_key,
                             summary={"message": name})
         session.flush()
         return stored
@@ -382,7 +350,7 @@ class CaseEngine:
                             HumanTask.instance_id == row.id, HumanTask.state == TaskStatus.OPEN,
                             HumanTask.assignee == reassign[0])):
                         task_row.assignee = reassign[1]
-                self._audit(session, actor, "variables_changed", row,
+                self.audit.instance(session, actor, "variables_changed", row,
                             summary={"changed": sorted(values)})
                 row.revision += 1
                 self._save(session, row, workflow, actor=actor)
@@ -451,32 +419,6 @@ class CaseEngine:
         incident = self.incidents.get(session, incident_id)
         self.incidents.make_due(incident, clock.now())
         return self.wake(session, incident.instance_id, actor)
-
-    # -- audit ----------------------------------------------------------------------------
-
-    def _emit(self, session: Session, actor: str, action: str, task: HumanTask) -> None:
-        if self.audit is not None:
-            self.audit(session, EngineEvent(
-                at=clock.now(), actor=actor, action=action, object_type="task",
-                object_id=task.id, business_key=task.business_key, task_name=task.name,
-                summary={"role": task.role, "assignee": task.assignee,
-                         "due_at": task.due_at.isoformat() if task.due_at else None}))
-
-    def _audit(self, session: Session, actor: str, action: str, row: ProcessInstance, *,
-               task_name: str | None = None, object_id: str | None = None,
-               summary: dict[str, Any] | None = None) -> None:
-        if self.audit is not None:
-            self.audit(session, EngineEvent(
-                at=clock.now(), actor=actor, action=action, object_type="process_instance",
-                object_id=object_id or str(row.id), business_key=row.business_key,
-                task_name=task_name, summary=summary or {}))
-
-    def _audit_key(self, session: Session, actor: str, action: str, business_key: str,
-                   summary: dict[str, Any]) -> None:
-        if self.audit is not None:
-            self.audit(session, EngineEvent(at=clock.now(), actor=actor, action=action,
-                                            object_type="message", object_id=None,
-                                            business_key=business_key, summary=summary))
 
 
 def _describe(exc: BaseException) -> str:

@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 from cases import config as council_config
 from cases.audit import AuditRecord, record
 from engine import calendar, clock
+from engine.audit import EngineEvent
 from engine.definitions import DefinitionStore
 from engine.handlers import HandlerRegistry, current_context
-from engine.runtime import CaseEngine, EngineEvent, ProductScriptEngine
+from engine.runtime import CaseEngine
 from engine.sandbox import SandboxedEnvironment
+from engine.scripting import ProductScriptEngine
 from engine.serializer import InstanceSerializer
 
 from .handlers import load_all
