@@ -37,9 +37,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         raise ConfigError("SECRET_KEY is not set: export a long random value before starting")
 
-    from . import extensions
+    from . import extensions, identity
 
     extensions.init_app(app)
+    identity.init_app(app)
 
     from .system import bp as system_bp
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
 from engine.database import default_url, is_sqlite, make_engine, make_session_factory, unit_of_work
@@ -31,6 +31,33 @@ def init_app(app: Flask) -> None:
         worker.start_thread()
         atexit.register(worker.stop)
         app.extensions["asb"]["worker"] = worker
+    app.teardown_request(_end_request_session)
+
+
+def db() -> Session:
+    """The request's one database session; committed at the end, or rolled back on error."""
+    if "db" not in g:
+        g.db = current_app.extensions["asb"]["sessions"]()
+    session: Session = g.db
+    return session
+
+
+def _end_request_session(exc: BaseException | None) -> None:
+    session: Session | None = g.pop("db", None)
+    if session is None:
+        return
+    try:
+        if exc is None and not g.get("rollback_only"):
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+def rollback_only() -> None:
+    """Mark the request's work to be rolled back (a refused request changes nothing)."""
+    g.rollback_only = True
 
 
 def case_engine() -> CaseEngine:

@@ -1,0 +1,89 @@
+"""Who is calling: a personal API token, or a signed-in browser session with timeouts."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, g, request, session
+from sqlalchemy import select
+
+from cases.people import User, user_for_token
+from engine import clock
+
+from .extensions import db
+
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=10)
+
+
+def init_app(app: Flask) -> None:
+    """Identify the caller before every request; harden the session cookie."""
+    app.config.setdefault("SESSION_COOKIE_SECURE", True)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_NAME", "asb_session")
+    app.config.setdefault("ASB_IDLE_TIMEOUT", IDLE_TIMEOUT)
+    app.config.setdefault("ASB_ABSOLUTE_TIMEOUT", ABSOLUTE_TIMEOUT)
+    app.before_request(load_caller)
+
+
+def load_caller() -> None:
+    """Set ``g.user`` (or None), ``g.auth`` ("token" or "session") and ``g.bad_token``."""
+    g.user, g.auth, g.bad_token = None, None, False
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        user = (user_for_token(db(), token.strip(), clock.now())
+                if scheme.lower() == "bearer" and token.strip() else None)
+        if user is None:
+            g.bad_token = True
+        else:
+            g.user, g.auth = user, "token"
+        return
+    _load_session_user()
+
+
+def _load_session_user() -> None:
+    uid = session.get("uid")
+    if uid is None:
+        return
+    now = clock.now()
+    try:
+        started = datetime.fromisoformat(session["started"])
+        seen = datetime.fromisoformat(session["seen"])
+    except (KeyError, TypeError, ValueError):
+        session.clear()
+        return
+    if (now - seen > current_app.config["ASB_IDLE_TIMEOUT"]
+            or now - started > current_app.config["ASB_ABSOLUTE_TIMEOUT"]):
+        session.clear()
+        g.session_expired = True
+        return
+    user = db().scalar(select(User).where(User.id == uid))
+    if user is None or not user.active:
+        session.clear()
+        return
+    session["seen"] = now.isoformat()
+    g.user, g.auth = user, "session"
+
+
+def sign_in(user: User) -> None:
+    """Start a fresh session for ``user`` (nothing of the previous session survives)."""
+    session.clear()
+    now = clock.now().isoformat()
+    session.update(uid=user.id, sid=secrets.token_urlsafe(16), started=now, seen=now)
+    session.permanent = False
+    g.user, g.auth = user, "session"
+
+
+def sign_out() -> None:
+    """End the session."""
+    session.clear()
+    g.user, g.auth = None, None
+
+
+def current_user() -> User | None:
+    """The caller, if identified."""
+    user: User | None = g.get("user")
+    return user
