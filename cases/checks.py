@@ -164,8 +164,8 @@ def check_incident(data: Mapping[str, Any], path: str, errors: Errors, *, report
 def check_report(report: Any, received_at: datetime) -> dict[str, Any]:
     """Return the POST /api/v1/cases body cleaned, or raise ``CaseDataInvalid`` with all errors."""
     errors: Errors = {}
-    body = _body(report, ("received_at", "channel", "reporter", "incident", "vulnerability"),
-                 errors)
+    body = _body(report, ("received_at", "channel", "reporter", "incident", "vulnerability",
+                          "people"), errors)
     channel = _choice(body.get("channel"), Channel, "channel", errors)
     raw_reporter = _section(body, "reporter", ("name", "phone", "email", "address",
                                                "contact_preferences"), errors)
@@ -182,10 +182,42 @@ def check_report(report: Any, received_at: datetime) -> dict[str, Any]:
     for name in FLAGS:
         if not isinstance(flags.get(name, False), bool):
             errors[f"vulnerability.{name}"] = "must be true or false"
+    people = _people(body.get("people"), errors)
     if errors:
         raise CaseDataInvalid(errors)
     return {"channel": channel, "reporter": reporter, "contact_preferences": prefs,
-            "incident": incident, "flags": {name: flags.get(name, False) for name in FLAGS}}
+            "incident": incident, "flags": {name: flags.get(name, False) for name in FLAGS},
+            "people": people}
+
+
+PEOPLE_ROLES = ("victim", "witness", "reported_person")
+MAX_PEOPLE = 20
+
+
+def _people(value: Any, errors: Errors) -> list[tuple[str, dict[str, Any]]]:
+    """Other people involved, as (role, person): victims, witnesses, reported people."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors["people"] = "must be a list of people"
+        return []
+    if len(value) > MAX_PEOPLE:
+        errors["people"] = f"at most {MAX_PEOPLE} people"
+        return []
+    found = []
+    for index, item in enumerate(value):
+        path = f"people.{index}"
+        if not isinstance(item, dict):
+            errors[path] = "must be an object"
+            continue
+        role = item.get("role")
+        if role not in PEOPLE_ROLES:
+            errors[f"{path}.role"] = "must be one of: " + ", ".join(PEOPLE_ROLES)
+        details = {k: v for k, v in item.items() if k != "role"}
+        found.append((str(role), check_person(_body(details, ("name", "phone", "email",
+                                                                "address"), errors), path,
+                                              errors)))
+    return found
 
 
 def _check_assessment(data: Any, kind: Any, priority: int | None) -> tuple[dict[str, Any], Errors]:

@@ -131,6 +131,8 @@ def open_case(session: Session, report: Mapping[str, Any], *, received_at: datet
         CaseParty(person=person, role=PartyRole.REPORTER,
                   contact_preferences=clean["contact_preferences"]),
         CaseParty(person=person, role=PartyRole.VICTIM),
+        *(CaseParty(person=Person(**details), role=PartyRole(role))
+          for role, details in clean["people"]),
     ]
     _incident(case, incident, incident_ward, at=received, source=IncidentSource.REPORT)
     session.add(case)

@@ -276,3 +276,29 @@ def test_a_team_leader_can_hand_the_case_to_another_officer(life):
     assert life.task(ref, "first_contact").assignee == "oscar"  # and later tasks follow
     with pytest.raises(CaseDataInvalid):
         cases_service.reassign_officer(life.session, life.engine, ref, "tara", actor="tara")
+
+
+def test_people_named_in_a_report_join_the_case_and_link_cases_about_them(life):
+    neighbour = {"role": "reported_person", "name": "Nigel Neighbour",
+                 "address": "14 Mill Lane, Chesterfield S40 1AB"}
+    first = life.open(XMAS_EVE, people=[neighbour, {"role": "witness", "name": "Wes Witness",
+                                                     "phone": "07700 900555"}])
+    roles = sorted(str(p.role) for p in first.parties)
+    assert roles == ["reported_person", "reporter", "victim", "witness"]
+    other_street = {"occurred_at": "2026-12-29T20:00:00+00:00", "location": "The park",
+                    "description": "Threats", "category": "personal", "hate_strands": []}
+    second = life.open(datetime(2026, 12, 30, 9, 0, tzinfo=UTC), incident=other_street,
+                       reporter={"name": "Pat Other", "email": "pat@example.org",
+                                 "address": "3 Park Road"}, people=[neighbour])
+    from cases.operations import links_of
+
+    assert [(c.reference, str(why)) for c, why in links_of(life.session, second)] == [
+        (first.reference, "same_reported_person")]
+
+
+def test_a_report_naming_people_badly_is_refused_field_by_field(life):
+    from cases.records import CaseDataInvalid
+
+    with pytest.raises(CaseDataInvalid) as info:
+        life.open(XMAS_EVE, people=[{"role": "suspect", "name": "X"}, "Bob"])
+    assert set(info.value.errors) == {"people.0.role", "people.1"}
