@@ -37,14 +37,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         raise ConfigError("SECRET_KEY is not set: export a long random value before starting")
 
-    from . import extensions, identity
+    from . import auth, errors, extensions, identity, pages, security, templating
 
     extensions.init_app(app)
     identity.init_app(app)
+    security.init_app(app)  # after identity: the CSRF check needs to know who is calling
+    templating.init_app(app)
+    errors.init_app(app)
 
     from .system import bp as system_bp
 
     app.register_blueprint(system_bp)
+    from .api import init_app as init_api
+
+    init_api(app)
+    auth.init_app(app)
+    app.register_blueprint(pages.bp)
+    # Last: placeholders only for the workspace paths no blueprint above has taken.
+    auth.add_workspace_landing_pages(app)
     if app.config["ASB_TESTING"]:
         log.warning("ASB_TESTING=1: the test clock endpoint is ENABLED. Never use in production.")
     return app

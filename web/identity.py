@@ -19,10 +19,12 @@ ABSOLUTE_TIMEOUT = timedelta(hours=10)
 
 def init_app(app: Flask) -> None:
     """Identify the caller before every request; harden the session cookie."""
-    app.config.setdefault("SESSION_COOKIE_SECURE", True)
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_NAME", "asb_session")
+    hardened = {"SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_HTTPONLY": True,
+                "SESSION_COOKIE_SAMESITE": "Lax", "SESSION_COOKIE_NAME": "asb_session"}
+    for key, value in hardened.items():
+        # Flask's config always holds these keys, so setdefault would never apply ours.
+        if app.config.get(key) == Flask.default_config[key]:
+            app.config[key] = value
     app.config.setdefault("ASB_IDLE_TIMEOUT", IDLE_TIMEOUT)
     app.config.setdefault("ASB_ABSOLUTE_TIMEOUT", ABSOLUTE_TIMEOUT)
     app.before_request(load_caller)
