@@ -15,6 +15,8 @@ MODEL_MODULES = (
     "cases.audit",
     "cases.records",
     "cases.outbox",
+    "cases.drafts",
+    "cases.evidence",
 )
 
 

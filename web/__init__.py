@@ -53,6 +53,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_api(app)
     auth.init_app(app)
     app.register_blueprint(pages.bp)
+    from .officer.inbox import bp as inbox_bp
+
+    app.register_blueprint(inbox_bp)
+    from .officer.casefile import bp as casefile_bp
+
+    app.register_blueprint(casefile_bp)
     # Last: placeholders only for the workspace paths no blueprint above has taken.
     auth.add_workspace_landing_pages(app)
     if app.config["ASB_TESTING"]:
