@@ -147,14 +147,14 @@ class CaseEngine:
                               actor=actor)
 
     def _advance(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
-                 actor: str) -> list[tuple[str, dict[str, Any]]]:
+                 actor: str, *, strict: bool = False) -> list[tuple[str, dict[str, Any]]]:
         """Run until every branch waits; turn handler failures into BPMN errors or incidents."""
         ctx = self._context(session, row, actor)
-        self._run_steps(session, row, workflow, actor, ctx)
+        self._run_steps(session, row, workflow, actor, ctx, strict)
         return ctx.follow_ups
 
     def _run_steps(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
-                   actor: str, ctx: ServiceContext) -> None:
+                   actor: str, ctx: ServiceContext, strict: bool) -> None:
         with service_context(ctx):
             # Tasks already failed before this step (waiting for their retry) are not news.
             seen = {t.id for t in workflow.get_tasks(state=TaskState.ERROR)}
@@ -164,6 +164,8 @@ class CaseEngine:
                     workflow.do_engine_steps()
                     return
                 except Exception as exc:  # noqa: BLE001 - any handler or script failure
+                    if strict and isinstance(exc, FormInvalid):
+                        raise  # the person completing the task must correct their answers
                     fresh = [t for t in workflow.get_tasks(state=TaskState.ERROR)
                              if t.id not in seen]
                     if not fresh:
@@ -266,7 +268,8 @@ class CaseEngine:
             task_row.assignee = actor  # completing makes the task the actor's (API.md)
             self.audit.instance(session, actor, "task_completed", row, task_name=task_row.name,
                         object_id=task_id, summary={"changed": _changes(before, task.data)})
-            follow = self._advance(session, row, workflow, actor)
+            # A handler refusing what the person entered (FormInvalid) aborts the completion.
+            follow = self._advance(session, row, workflow, actor, strict=True)
             row.revision += 1
             new = self._save(session, row, workflow, actor=actor, completed_id=task_id,
                              follow_ups=follow)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from cases import config as council_config
 from cases.operations import case_by_reference
-from cases.records import Case
+from cases.records import Case, CaseDataInvalid
 from engine import calendar
+from engine.errors import FormInvalid
 from engine.handlers import ServiceContext
 
 
@@ -36,6 +39,19 @@ def working_days_after(ctx: ServiceContext, start: datetime, days: int) -> datet
     """Close of business ``days`` working days after ``start``, with the CoB then in force."""
     cob = setting(ctx, "close_of_business", start)
     return calendar.due_after_working_days(start, days, close_of_business=cob)
+
+
+@contextmanager
+def refuse_as_form(**renames: str) -> Iterator[None]:
+    """Turn the case record's refusal of what a person entered into form field errors.
+
+    ``renames`` maps the record's field names to the form's (``at="contacted_at"``), so the
+    completion is refused with a message on the field the officer filled in.
+    """
+    try:
+        yield
+    except CaseDataInvalid as exc:
+        raise FormInvalid({renames.get(k, k): v for k, v in exc.errors.items()}) from exc
 
 
 def pop_text(ctx: ServiceContext, *keys: str) -> dict[str, Any]:

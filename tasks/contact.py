@@ -8,7 +8,7 @@ from cases.operations import record_breach, record_contact
 from cases.records import ContactKind
 from engine.handlers import ServiceContext
 
-from .common import case_of, moment, pop_text
+from .common import case_of, moment, pop_text, refuse_as_form
 from .registry import handlers
 
 
@@ -24,7 +24,8 @@ def record_first_contact(ctx: ServiceContext) -> dict[str, Any]:
     """Log the first contact from the officer's form; the case knows if it was in time."""
     case = case_of(ctx)
     at = moment(ctx.data.get("contacted_at") or ctx.now)
-    record_contact(ctx.session, case, at=at, by=ctx.actor, method=ctx.data["method"],
-                   kind=ContactKind.FIRST_CONTACT, summary=ctx.data["summary"])
+    with refuse_as_form(at="contacted_at"):
+        record_contact(ctx.session, case, at=at, by=ctx.actor, method=ctx.data["method"],
+                       kind=ContactKind.FIRST_CONTACT, summary=ctx.data["summary"])
     pop_text(ctx, "summary")
     return {"in_time": case.first_contact_in_time}

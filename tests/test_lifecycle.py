@@ -302,3 +302,18 @@ def test_a_report_naming_people_badly_is_refused_field_by_field(life):
     with pytest.raises(CaseDataInvalid) as info:
         life.open(XMAS_EVE, people=[{"role": "suspect", "name": "X"}, "Bob"])
     assert set(info.value.errors) == {"people.0.role", "people.1"}
+
+
+def test_a_contact_time_before_the_report_is_refused_on_the_form_not_an_incident(life):
+    from engine.errors import FormInvalid
+    from engine.models import Incident as EngineIncident
+
+    case = life.open(XMAS_EVE)
+    life.complete(case.reference, "assess_risk", ASSESSMENT)
+    contact = life.task(case.reference, "first_contact")
+    with pytest.raises(FormInvalid) as info:
+        life.complete(case.reference, "first_contact",
+                      dict(CONTACT, contacted_at="2026-12-24T09:00:00+00:00"))
+    assert list(info.value.errors) == ["contacted_at"]
+    assert contact.state is TaskStatus.OPEN  # the caller rolls back; nothing is recorded
+    assert life.session.scalars(select(EngineIncident)).all() == []
