@@ -57,6 +57,7 @@ from cases.people import Role, find_user
 from cases.records import (
     Case,
     CaseDataInvalid,
+    CaseError,
     CaseParty,
     CaseSequence,
     CaseStatusConflict,
@@ -85,7 +86,7 @@ def next_reference(session: Session, received_at: datetime) -> str:
     year = _aware("received_at", received_at).astimezone(LOCAL_TZ).year
     dialect = session.get_bind().dialect.name
     if dialect not in _UPSERTS:
-        raise NotImplementedError(f"case references need SQLite or PostgreSQL, not {dialect}")
+        raise CaseError(f"case references need SQLite or PostgreSQL, not {dialect}")
     upsert = _UPSERTS[dialect](CaseSequence).values(year=year, last=1)
     # Concurrent writers queue on the year's row lock, each then sees the last committed value.
     statement = upsert.on_conflict_do_update(

@@ -305,7 +305,7 @@ def _safe_sum(iterable: Any, /, start: Any = 0) -> Any:
 
 _EXCEPTIONS = (
     ArithmeticError, AssertionError, AttributeError, Exception, IndexError, KeyError,
-    LookupError, NameError, NotImplementedError, OverflowError, RuntimeError, StopIteration,
+    LookupError, NameError, OverflowError, RuntimeError, StopIteration,
     TypeError, ValueError, ZeroDivisionError,
 )
 _SAFE_TYPES = frozenset({
