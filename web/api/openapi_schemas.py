@@ -26,6 +26,15 @@ def _text(longest: int) -> dict[str, Any]:
     return {"type": "string", "maxLength": longest}
 
 
+# A first report's incident and a later one share their fields; only "required" differs.
+INCIDENT_FIELDS: dict[str, Any] = {
+    "occurred_at": TIME, "location": _text(500), "description": _text(10_000),
+    "category": {"type": "string", "enum": _enum(Category)},
+    "hate_strands": {"type": "array", "uniqueItems": True,
+                     "items": {"type": "string", "enum": _enum(HateStrand)}},
+    "postcode": _text(8),
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object", "required": ["error"],
@@ -71,24 +80,12 @@ SCHEMAS: dict[str, Any] = {
     "Incident": {
         "type": "object", "additionalProperties": False,
         "required": ["occurred_at", "location", "description", "category"],
-        "properties": {
-            "occurred_at": TIME, "location": _text(500), "description": _text(10_000),
-            "category": {"type": "string", "enum": _enum(Category)},
-            "hate_strands": {"type": "array", "uniqueItems": True,
-                             "items": {"type": "string", "enum": _enum(HateStrand)}},
-            "postcode": _text(8),
-        },
+        "properties": INCIDENT_FIELDS,
     },
     "NewIncident": {
         "type": "object", "additionalProperties": False,
         "required": ["occurred_at", "location", "description"],
-        "properties": {
-            "occurred_at": TIME, "location": _text(500), "description": _text(10_000),
-            "category": {"type": "string", "enum": _enum(Category)},
-            "hate_strands": {"type": "array", "uniqueItems": True,
-                             "items": {"type": "string", "enum": _enum(HateStrand)}},
-            "postcode": _text(8),
-        },
+        "properties": INCIDENT_FIELDS,
     },
     "Vulnerability": {
         "type": "object", "additionalProperties": False,
