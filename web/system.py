@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from engine import clock
 
-from .extensions import unit
+from .extensions import db
 
 bp = Blueprint("system", __name__)
 LONDON = ZoneInfo("Europe/London")
@@ -25,9 +25,12 @@ def _error(status: int, code: str, message: str, details: dict[str, str] | None 
 
 @bp.get("/healthz")
 def health() -> Response:
-    """Answer 200 when the database answers."""
-    with unit() as session:
-        session.execute(text("SELECT 1"))
+    """Answer 200 when the database answers.
+
+    Uses the request's own session: a signed-in caller's identity was loaded through it, and on
+    SQLite a second session would wait for that one's lock until it timed out.
+    """
+    db().execute(text("SELECT 1"))
     return jsonify({"status": "ok", "now": clock.now().isoformat().replace("+00:00", "Z")})
 
 
