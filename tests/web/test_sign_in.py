@@ -94,7 +94,9 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(app, client):
 
 def test_empty_form_shows_field_errors(client):
     token = csrf_token(client)
-    html = client.post("/sign-in", data={"csrf_token": token}).get_data(as_text=True)
+    response = client.post("/sign-in", data={"csrf_token": token})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
     assert "Enter your user name" in html and "Enter your password" in html
     assert 'href="#user_name"' in html
 

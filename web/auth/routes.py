@@ -43,8 +43,10 @@ def sign_in() -> str | Response | tuple[str, int]:
     if request.method == "GET" and g.get("auth") == "session":
         return redirect(target or url_for("home.index"))
     form = SignInForm()
-    if not form.validate_on_submit():
+    if request.method == "GET":
         return render_template("auth/sign_in.html", form=form, problem=None)
+    if not form.validate_on_submit():
+        return render_template("auth/sign_in.html", form=form, problem=None), 400
     name, now, ip = form.user_name.data or "", clock.now(), request.remote_addr
     session = db()
     if lockout.is_locked(session, name, now):
