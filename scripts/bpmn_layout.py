@@ -16,10 +16,12 @@ Once someone edits a file by hand, stop regenerating it (or port the edit here f
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from lxml import etree
 
@@ -50,13 +52,14 @@ SIZES = {
     "task": (100, 80), "event": (36, 36), "gateway": (50, 50),
 }
 KIND_SIZE = {
-    "start": "event", "end": "event", "throw": "event", "boundary": "event",
+    "start": "event", "end": "event", "throw": "event", "boundary": "event", "catch": "event",
     "xor": "gateway", "and": "gateway",
     "user": "task", "service": "task", "rule": "task", "call": "task", "receive": "task",
 }
 TAGS = {
     "start": "startEvent", "end": "endEvent", "throw": "intermediateThrowEvent",
-    "boundary": "boundaryEvent", "xor": "exclusiveGateway", "and": "parallelGateway",
+    "boundary": "boundaryEvent", "catch": "intermediateCatchEvent",
+    "xor": "exclusiveGateway", "and": "parallelGateway",
     "user": "userTask", "service": "serviceTask", "rule": "businessRuleTask",
     "call": "callActivity", "receive": "receiveTask", "sub": "subProcess",
 }
@@ -397,7 +400,7 @@ class Writer:
 
     @staticmethod
     def event_definition(el: etree._Element, node: Node) -> None:
-        if node.kind not in ("start", "end", "throw", "boundary"):
+        if node.kind not in ("start", "end", "throw", "boundary", "catch"):
             return
         if node.message:
             defn = sub(el, BPMN, "messageEventDefinition", id=f"{node.id}_definition",
@@ -798,6 +801,21 @@ def asb_case() -> Document:
 
 DOCUMENTS = (asb_case, intake, triage, assignment, first_contact, action_plan, closure)
 
+
+def stage_modules() -> list[ModuleType]:
+    """The stage descriptions in scripts/stages/*.py (part 2 of the lifecycle and later).
+
+    Each module imports what it needs from this one and defines ``DOCUMENTS`` (functions
+    returning a ``Document``) and, optionally, ``EXTRA_FILES`` (file name -> function returning
+    the bytes, for decision tables).
+    """
+    folder = Path(__file__).resolve().parent / "stages"
+    if str(folder.parent) not in sys.path:
+        sys.path.insert(0, str(folder.parent))
+    sys.modules.setdefault("bpmn_layout", sys.modules[__name__])
+    return [importlib.import_module(f"stages.{path.stem}")
+            for path in sorted(folder.glob("*.py")) if not path.stem.startswith("_")]
+
 # -- the decision table --------------------------------------------------------------------
 
 PRIORITY_INPUTS = (
@@ -857,9 +875,15 @@ def decision_table() -> etree._Element:
 
 
 def render_all() -> dict[str, bytes]:
+    builders = list(DOCUMENTS)
+    extra: dict[str, Callable[[], bytes]] = {}
+    for module in stage_modules():
+        builders.extend(module.DOCUMENTS)
+        extra.update(getattr(module, "EXTRA_FILES", {}))
     files = {doc.filename: serialise(Writer(doc).write())
-             for doc in (build() for build in DOCUMENTS)}
+             for doc in (build() for build in builders)}
     files["triage_priority.dmn"] = serialise(decision_table())
+    files.update({name: build() for name, build in extra.items()})
     return files
 
 
