@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "cases.outbox",
     "cases.drafts",
     "cases.evidence",
+    "cases.legal",
 )
 
 
