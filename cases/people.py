@@ -21,7 +21,7 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 TOKEN_PREFIX_LENGTH = 8
 
-_NAME_RE = re.compile(r"[A-Za-z0-9._-]{2,64}")
+USER_NAME_RE = re.compile(r"[A-Za-z0-9._-]{2,64}")
 _CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,32}")
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE_RE = re.compile(r"\+?[0-9 ()-]{3,32}")
@@ -159,21 +159,24 @@ def parse_role(value: str | Role) -> Role:
         raise PeopleError("role", f"unknown role '{value}'; valid roles: {valid}") from None
 
 
-def _check_team_name(name: str) -> str:
+def check_team_name(name: str) -> str:
+    """Return the team name stripped, or raise ``PeopleError`` if it is empty or too long."""
     cleaned = name.strip()
     if not 1 <= len(cleaned) <= 64:
         raise PeopleError("team", "a team name must have 1 to 64 characters")
     return cleaned
 
 
-def _check_agency_code(code: str) -> str:
+def check_agency_code(code: str) -> str:
+    """Return ``code`` if it is a valid agency code, else raise ``PeopleError``."""
     if not _CODE_RE.fullmatch(code):
         raise PeopleError("agency", "an agency code must have 1 to 32 letters, digits, '.', '_' "
                                     "or '-'")
     return code
 
 
-def _check_password(password: str) -> None:
+def check_new_password(password: str) -> None:
+    """Raise ``PeopleError`` unless ``password`` is long enough and not absurdly long."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise PeopleError("password", f"a password needs at least {MIN_PASSWORD_LENGTH} "
                                       "characters")
@@ -184,7 +187,7 @@ def _check_password(password: str) -> None:
 
 def ensure_team(session: Session, name: str) -> Team:
     """Return the team called ``name``, creating it when it does not exist yet."""
-    name = _check_team_name(name)
+    name = check_team_name(name)
     team = session.scalars(select(Team).where(Team.name == name)).one_or_none()
     if team is None:
         team = Team(name=name)
@@ -215,7 +218,7 @@ def find_agency(session: Session, code: str) -> PartnerAgency | None:
 
 def ensure_agency(session: Session, code: str, name: str | None = None) -> PartnerAgency:
     """Return the partner agency with ``code``, creating it (named ``name`` or its code)."""
-    code = _check_agency_code(code)
+    code = check_agency_code(code)
     agency = find_agency(session, code)
     if agency is None:
         agency = PartnerAgency(code=code, name=(name or code).strip()[:128] or code)
@@ -243,7 +246,8 @@ def _name_taken(session: Session, name: str) -> bool:
     return found.first() is not None
 
 
-def _check_contact(email: str | None, phone: str | None, display_name: str | None) -> None:
+def check_contact(email: str | None, phone: str | None, display_name: str | None) -> None:
+    """Raise ``PeopleError`` naming the first of the contact details that is not valid."""
     if email is not None and (len(email) > 254 or not _EMAIL_RE.fullmatch(email)):
         raise PeopleError("email", f"'{email}' is not an email address")
     if phone is not None and not _PHONE_RE.fullmatch(phone):
@@ -252,9 +256,10 @@ def _check_contact(email: str | None, phone: str | None, display_name: str | Non
         raise PeopleError("display_name", "a display name must have 1 to 128 characters")
 
 
-def _resolve_agency(
+def resolve_agency(
     session: Session, role: Role, agency: str | PartnerAgency | None
 ) -> PartnerAgency | None:
+    """Return the agency a user of ``role`` belongs to (partners only), or raise ``PeopleError``."""
     if role is not Role.PARTNER:
         if agency is not None:
             raise PeopleError("agency", "only partner users belong to a partner agency")
@@ -282,14 +287,14 @@ def create_user(
     phone: str | None = None,
 ) -> User:
     """Validate and add a user (in the default team unless ``team`` is given), or change nothing."""
-    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+    if not isinstance(name, str) or not USER_NAME_RE.fullmatch(name):
         raise PeopleError("name", "a user name must have 2 to 64 letters, digits, '.', '_' or '-'")
     user_role = parse_role(role)
     if password is not None:
-        _check_password(password)
-    _check_contact(email, phone, display_name)
-    team_ref = team if isinstance(team, Team) else _check_team_name(team or DEFAULT_TEAM)
-    partner_agency = _resolve_agency(session, user_role, agency)
+        check_new_password(password)
+    check_contact(email, phone, display_name)
+    team_ref = team if isinstance(team, Team) else check_team_name(team or DEFAULT_TEAM)
+    partner_agency = resolve_agency(session, user_role, agency)
     if _name_taken(session, name):
         raise UserExists(name)
     password_hash = _hasher.hash(password) if password is not None else None
@@ -317,7 +322,7 @@ def create_user(
 
 def set_password(user: User, password: str) -> None:
     """Give ``user`` a new password (at least 12 characters), stored as an argon2id hash."""
-    _check_password(password)
+    check_new_password(password)
     user.password_hash = _hasher.hash(password)
 
 
