@@ -1,33 +1,55 @@
 #!/usr/bin/env bash
-# Fetch the pinned govuk-frontend release with `npm pack` and copy its built CSS, JS and the
-# images its CSS needs into web/static/vendor/govuk-frontend/. Run it when the pin changes and
-# commit the result: the product itself installs and runs with pip alone (no node_modules).
+# Fetch the pinned front-end releases with `npm pack` and copy only their built files into
+# web/static/vendor/: govuk-frontend (CSS, JS and the images its CSS needs), bpmn-js (the
+# navigated viewer and modeler bundles, their CSS and the BPMN icon font) and dmn-js (the
+# modeler bundle, its CSS and the DMN icon font). Run it when a pin changes and commit the
+# result: the product itself installs and runs with pip alone (no node_modules).
 #
 # The GDS Transport typeface is for GOV.UK only, so its @font-face rules are removed and the
 # font stack is replaced with system fonts; the CSS's absolute /assets/ URLs become relative.
 set -euo pipefail
 
-VERSION=6.3.0
+VERSION=6.3.0  # govuk-frontend
+BPMN_JS_VERSION=18.31.1
+DMN_JS_VERSION=17.10.2
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-DEST="$ROOT/web/static/vendor/govuk-frontend"
+VENDOR="$ROOT/web/static/vendor"
+DEST="$VENDOR/govuk-frontend"
 FONT_STACK='system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif'
 
-command -v npm >/dev/null || { echo "vendor_assets: npm is needed to fetch govuk-frontend" >&2; exit 1; }
+command -v npm >/dev/null || { echo "vendor_assets: npm is needed to fetch the packages" >&2; exit 1; }
 command -v node >/dev/null || { echo "vendor_assets: node is needed to post-process the CSS" >&2; exit 1; }
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-npm pack --silent --pack-destination "$WORK" "govuk-frontend@$VERSION" >/dev/null
-tar -xzf "$WORK/govuk-frontend-$VERSION.tgz" -C "$WORK"
-PKG="$WORK/package"
-SRC="$PKG/dist/govuk"
+# fetch NAME VERSION: unpack that exact release into $WORK/NAME/package, checking what npm gave.
+fetch() {
+  local name="$1" version="$2" got
+  npm pack --silent --pack-destination "$WORK" "$name@$version" >/dev/null
+  mkdir -p "$WORK/$name"
+  tar -xzf "$WORK/$name-$version.tgz" -C "$WORK/$name"
+  got="$(node -p "require('$WORK/$name/package/package.json').version")"
+  if [ "$got" != "$version" ]; then
+    echo "vendor_assets: npm gave $name $got, expected $version" >&2
+    exit 1
+  fi
+}
 
-got="$(node -p "require('$PKG/package.json').version")"
-if [ "$got" != "$VERSION" ]; then
-  echo "vendor_assets: npm gave govuk-frontend $got, expected $VERSION" >&2
-  exit 1
-fi
+# copy_stripped SOURCE TARGET: copy a JS or CSS file without its sourceMappingURL comment.
+copy_stripped() {
+  mkdir -p "$(dirname "$2")"
+  sed -e 's#//\# sourceMappingURL=.*$##' -e 's#/\*\# sourceMappingURL=[^*]*\*/##g' "$1" > "$2"
+  if grep -q 'sourceMappingURL=' "$2"; then
+    echo "vendor_assets: a sourceMappingURL is still in ${2#"$ROOT"/}" >&2
+    exit 1
+  fi
+}
+
+# -- govuk-frontend (MIT) -------------------------------------------------------------------
+
+fetch govuk-frontend "$VERSION"
+SRC="$WORK/govuk-frontend/package/dist/govuk"
 
 rm -rf "$DEST"
 mkdir -p "$DEST/assets/images"
@@ -57,13 +79,52 @@ for (const bad of ["GDS Transport", "/assets/fonts", "url(/"]) {
 fs.writeFileSync(target, css.trimEnd() + "\n");
 JS
 
-sed -e '/sourceMappingURL=/s#//\# sourceMappingURL=.*$##' "$SRC/govuk-frontend.min.js" \
-  > "$DEST/govuk-frontend.min.js"
+copy_stripped "$SRC/govuk-frontend.min.js" "$DEST/govuk-frontend.min.js"
 
-cat > "$DEST/README.md" <<EOF
+cat > "$DEST/README.md" <<README
 govuk-frontend $VERSION (MIT licence, https://github.com/alphagov/govuk-frontend), built files
 only, copied by scripts/vendor_assets.sh: do not edit by hand. The GDS Transport font is
 removed (a system font stack replaces it) and the CSS's /assets/ URLs are made relative.
-EOF
+README
 echo "$VERSION" > "$DEST/VERSION"
 echo "govuk-frontend $VERSION copied to ${DEST#"$ROOT"/}"
+
+# -- bpmn-js and dmn-js (bpmn.io licence: MIT terms, and the bpmn.io watermark must stay) --
+
+# vendor_bpmn_io NAME VERSION FONT BUNDLE...: the named dist/ bundles, every CSS file in
+# dist/assets/, the icon font folder dist/assets/FONT (its CSS and font files, not the copy
+# with the fonts embedded as data: URLs, which the CSP refuses), LICENSE, README.md, VERSION.
+vendor_bpmn_io() {
+  local name="$1" version="$2" font="$3"
+  shift 3
+  fetch "$name" "$version"
+  local pkg="$WORK/$name/package"
+  local dest="$VENDOR/$name"
+  local bundle css
+  rm -rf "$dest"
+  mkdir -p "$dest/assets/$font/css" "$dest/assets/$font/font"
+  for bundle in "$@"; do
+    copy_stripped "$pkg/dist/$bundle" "$dest/$bundle"
+  done
+  for css in "$pkg"/dist/assets/*.css; do
+    copy_stripped "$css" "$dest/assets/$(basename "$css")"
+  done
+  for css in "$pkg/dist/assets/$font/css"/*.css; do
+    case "$css" in *-embedded.css) continue ;; esac
+    copy_stripped "$css" "$dest/assets/$font/css/$(basename "$css")"
+  done
+  cp "$pkg/dist/assets/$font/font"/* "$dest/assets/$font/font/"
+  cp "$pkg/LICENSE" "$dest/LICENSE"
+  cat > "$dest/README.md" <<README
+$name $version (bpmn.io licence: MIT terms, plus the rule that the bpmn.io watermark on
+rendered diagrams stays fully visible; see LICENSE and https://bpmn.io/license/), from
+https://github.com/bpmn-io/$name. Built files only, copied from the npm package's dist/ by
+scripts/vendor_assets.sh (do not edit by hand): $*, assets/.
+README
+  echo "$version" > "$dest/VERSION"
+  echo "$name $version copied to ${dest#"$ROOT"/}"
+}
+
+vendor_bpmn_io bpmn-js "$BPMN_JS_VERSION" bpmn-font \
+  bpmn-navigated-viewer.production.min.js bpmn-modeler.production.min.js
+vendor_bpmn_io dmn-js "$DMN_JS_VERSION" dmn-font dmn-modeler.production.min.js

@@ -39,7 +39,7 @@ from web.api.serializers import officer
 from web.auth.guards import roles_required
 from web.extensions import db
 
-from . import evidence, reports, timeline
+from . import evidence, process_view, reports, timeline
 from .case_access import (
     BREAK_GLASS_ROLES,
     CASE_PAGE_ROLES,
@@ -124,7 +124,7 @@ def case_file(reference: str) -> str:
         evidence=timeline.evidence_items(session, case),
         open_tasks=[t for t in tasks if t.state is TaskStatus.OPEN],
         task_path=timeline.task_path,
-        positions=timeline.process_position(session, case, tasks),
+        positions=process_view.outlines(session, case),
         events=timeline.timeline(session, case, tasks, assessments), now=clock.now())
 
 
@@ -184,8 +184,12 @@ _register("/cases/<reference>", case_file)
 _register("/cases/<reference>/break-glass", break_glass, ("GET", "POST"))
 _register("/cases/<reference>/letters/<int:message_id>", letter)
 _register("/cases/<reference>/letters/<int:message_id>.pdf", letter_pdf)
-_register("/cases/<reference>/evidence/new", evidence.upload_form)
-_register("/cases/<reference>/evidence", evidence.upload, ("POST",))
+# Adding evidence is casework: the people who work cases, not those who only monitor them.
+_worker_only = roles_required(Role.OFFICER, Role.TEAM_LEADER)
+bp.add_url_rule("/cases/<reference>/evidence/new", "upload_form",
+                _worker_only(evidence.upload_form))
+bp.add_url_rule("/cases/<reference>/evidence", "upload", _worker_only(evidence.upload),
+                methods=["POST"])
 _register("/cases/<reference>/evidence/<int:item_id>", evidence.download,
           endpoint="evidence_download")
 bp.add_url_rule("/reports/new", "new_report",
