@@ -80,7 +80,7 @@ def start_stage(session: Session, engine: CaseEngine, reference: str, process_id
     """Start a registered stage on an open case; refuse with ``CaseDataInvalid`` otherwise."""
     stage = STAGES.get(process_id)
     if stage is None:
-        raise CaseDataInvalid("stage", "is not a stage that can be started on a case")
+        raise CaseDataInvalid("stage", "select one of the actions listed")
     user = find_user(session, actor)
     if user is None or not user.active or user.role not in STARTING_ROLES:
         raise CaseDataInvalid("actor", "only an officer or a team leader may start a stage")

@@ -59,6 +59,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .officer.casefile import bp as casefile_bp
 
     app.register_blueprint(casefile_bp)
+    from .officer.stages_view import bp as stages_bp
+
+    app.register_blueprint(stages_bp)
+    from .officer.process_view import bp as process_view_bp
+
+    app.register_blueprint(process_view_bp)
+    from .admin import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
     # Last: placeholders only for the workspace paths no blueprint above has taken.
     auth.add_workspace_landing_pages(app)
     if app.config["ASB_TESTING"]:
