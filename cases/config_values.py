@@ -48,6 +48,10 @@ _PARTNERS = (
      "referral safeguarding_children"),
     ("adult_safeguarding", "Adult safeguarding", "adults@safeguarding.example.org",
      "referral safeguarding_adults"),
+    ("mediation", "Community mediation service", "mediation@council.example.org",
+     "referral"),
+    ("housing", "Housing services", "housing@council.example.org",
+     "referral joint_action information_sharing"),
 )
 
 DEFAULTS: dict[str, Any] = {

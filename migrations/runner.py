@@ -17,7 +17,11 @@ MODEL_MODULES = (
     "cases.outbox",
     "cases.drafts",
     "cases.evidence",
+    "cases.evidence_requests",
+    "cases.support",
+    "cases.challenge",
     "cases.legal",
+    "cases.legal_court",
 )
 
 

@@ -526,10 +526,13 @@ def intake() -> Document:
                 (1.1, 0)),
         service("check_repeat_victim", "Check for a repeat victim",
                 "intake.check_repeat_victim", (2.2, 0)),
-        Node("intake_done", "end", "Intake checks done", (3.3, 0)),
+        service("inform_case_review", "Tell a second-time reporter about the Case Review",
+                "case_review.inform_on_second_report", (3.3, 0)),
+        Node("intake_done", "end", "Intake checks done", (4.4, 0)),
     ]
-    doc = ("Automatic checks on a new report: related open cases are linked and the reporter "
-           "or address is checked for repeat victimisation.")
+    doc = ("Automatic checks on a new report: related open cases are linked, the reporter "
+           "or address is checked for repeat victimisation, and a reporter whose second "
+           "report this is within 6 months is told about the ASB Case Review.")
     return Document("intake.bpmn", [straight_process("asb_intake", "Intake checks", doc, steps)])
 
 
@@ -717,10 +720,11 @@ def casework(k: float) -> Node:
 
 
 def asb_case() -> Document:
-    officer = Lane("Lane_case_officer", "officer", (-0.95, 4.15))
-    leader = Lane("Lane_case_team_leader", "team_leader", (4.15, 5.75))
+    officer = Lane("Lane_case_officer", "officer", (-0.95, 4.3))
+    leader = Lane("Lane_case_team_leader", "team_leader", (4.3, 5.9))
     o, t = officer.id, leader.id
-    k = 11.0   # where casework starts
+    k = 13.4   # where casework starts
+    sg = 1.0   # the row of the safeguarding branch
     nodes = [
         Node("report_received", "start", "Report received", (0, 0), lane=o),
         Node("reopened_gateway", "xor", "Re-opened?", (1, 0), lane=o),
@@ -732,10 +736,22 @@ def asb_case() -> Document:
         Node("to_risk_assessment", "xor", "To risk assessment", (7, 0), lane=o),
         Node("call_risk_assessment", "call", "Risk assessment", (8, 0), lane=o,
              called="asb_risk_assessment"),
-        Node("call_first_contact", "call", "First contact", (9, 0), lane=o,
+        Node("safeguarding_split", "and", "Contact and safeguarding in parallel", (9, 0),
+             lane=o, label="above"),
+        Node("call_first_contact", "call", "First contact", (10, 0), lane=o,
              called="asb_first_contact"),
-        Node("call_action_plan", "call", "Action plan", (10, 0), lane=o,
+        Node("call_action_plan", "call", "Action plan", (11.2, 0), lane=o,
              called="asb_action_plan"),
+        Node("safeguarding_needed", "xor", "Child or adult at risk?", (9, sg), lane=o,
+             label="above"),
+        Node("call_safeguarding", "call", "Safeguarding referral", (10.6, sg), lane=o,
+             called="asb_safeguarding",
+             doc="Whenever triage or the risk assessment set the safeguarding flag, the "
+                 "referral must be made before casework can start (promise 4)."),
+        Node("safeguarding_merge", "xor", "Referral made or not needed", (12.3, sg), lane=o,
+             label="below"),
+        Node("safeguarding_join", "and", "Ready for casework", (12.3, 0), lane=o,
+             label="above"),
         casework(k),
         Node("call_closure", "call", "Closure", (k + 10.3, 0), lane=o, called="asb_closure"),
         Node("case_closed", "end", "Case closed", (k + 11.4, 0), lane=o),
@@ -745,9 +761,11 @@ def asb_case() -> Document:
                      "assignment.current_officer", (0, 0)),
              service("record_incident", "Record the incident", "incidents.record_incident",
                      (0, 0)),
+             service("inform_case_review_again", "Tell a repeat reporter about the Case Review",
+                     "case_review.inform_on_second_report", (0, 0)),
              user("review_incident", "Review the new incident", (0, 0),
                   due="due_after_working_days(now(), 1)", **OFFICER_TASK)],
-            "Incident reviewed", o, 0, 1.75),
+            "Incident reviewed", o, 0, 2.2),
         event_subprocess(
             "circumstances_changed", "Change of circumstances", "change_of_circumstances",
             "Circumstances changed",
@@ -755,23 +773,38 @@ def asb_case() -> Document:
                      "assignment.current_officer", (0, 0)),
              user("review_risk", "Review the risk assessment", (0, 0), **OFFICER_TASK),
              service("record_reviewed_assessment", "Record the reviewed assessment",
-                     "triage.record_assessment", (0, 0))],
-            "Risk reviewed", o, 5.5, 1.75),
+                     "triage.record_assessment", (0, 0)),
+             service("move_deadlines", "Move deadlines if the priority rose",
+                     "triage.move_deadlines", (0, 0))],
+            "Risk reviewed", o, 5.95, 2.2),
         event_subprocess(
             "major_development_reported", "Major development", "major_development",
             "Major development",
             [service("notify_major_development", "Tell the reporter now",
                      "notify.major_development", (0, 0))],
-            "Reporter told", o, 0, 3.15),
+            "Reporter told", o, 0, 3.6),
+        event_subprocess(
+            "diary_entry_received", "Diary entry", "diary_entry", "Diary entry sent",
+            [service("load_officer_for_diary", "Look up the case officer",
+                     "assignment.current_officer", (0, 0)),
+             service("record_diary_entry", "Record the diary entry", "diary.record_entry",
+                     (0, 0)),
+             user("review_diary_entry", "Review the diary entry", (0, 0),
+                  due="due_after_working_days(now(), 1)", **OFFICER_TASK),
+             service("record_diary_review", "Record the review", "diary.record_review",
+                     (0, 0))],
+            "Diary entry reviewed", o, 3.5, 3.6),
         event_subprocess(
             "case_review_applied", "Case Review application", "case_review_application",
             "Case Review applied for",
-            [user("case_review_received", "Case Review application received", (0, 0))],
-            "Application noted", t, 0, 4.95),
+            [service("start_case_review", "Start the Case Review", "case_review.apply_from_case",
+                     (0, 0))],
+            "Case Review started", t, 0, 5.1),
         event_subprocess(
             "complaint_made", "Complaint", "complaint", "Complaint made",
-            [user("complaint_received", "Complaint received", (0, 0))],
-            "Complaint noted", t, 3.5, 4.95),
+            [service("start_complaint", "Start the complaint", "complaints.apply_from_case",
+                     (0, 0))],
+            "Complaint started", t, 3.5, 5.1),
     ]
     flows = [
         Flow("report_received", "reopened_gateway"),
@@ -784,8 +817,15 @@ def asb_case() -> Document:
         Flow("officer_kept_gateway", "to_risk_assessment", name="Yes", cond="reopened",
              channel=-0.62),
         Flow("call_assignment", "to_risk_assessment"),
-        *chain("to_risk_assessment", "call_risk_assessment", "call_first_contact",
-               "call_action_plan", "casework", "call_closure", "case_closed"),
+        *chain("to_risk_assessment", "call_risk_assessment", "safeguarding_split",
+               "call_first_contact", "call_action_plan", "safeguarding_join", "casework",
+               "call_closure", "case_closed"),
+        Flow("safeguarding_split", "safeguarding_needed"),
+        Flow("safeguarding_needed", "call_safeguarding", name="Yes", cond="safeguarding"),
+        Flow("safeguarding_needed", "safeguarding_merge", name="No", default=True,
+             channel=sg + 0.55),
+        Flow("call_safeguarding", "safeguarding_merge"),
+        Flow("safeguarding_merge", "safeguarding_join"),
     ]
     return Document(
         "asb_case.bpmn",
@@ -794,7 +834,7 @@ def asb_case() -> Document:
                  doc="The lifecycle of an anti-social behaviour case, from the report to "
                      "closure (docs/lifecycle.md).")],
         messages=["new_incident", "change_of_circumstances", "case_review_application",
-                  "complaint", "major_development", "update_sent"],
+                  "complaint", "major_development", "update_sent", "diary_entry"],
         signals=["casework_done"],
     )
 

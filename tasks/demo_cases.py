@@ -121,8 +121,16 @@ def _form(rng: random.Random, name: str, now: datetime) -> dict[str, Any]:
             ("resolved", "resolved", "no_further_action", "insufficient_evidence")),
             "reporter_told": True, "satisfaction_asked": True,
             "summary": "Closed after review with the reporter"},
-        "case_review_received": lambda: {"note": "Passed to the Case Review coordinator"},
-        "complaint_received": lambda: {"note": "Logged as a stage 1 complaint"},
+        "make_safeguarding_referral": lambda: {
+            "at_risk": rng.choice(("child", "adult")), "agency": "police",
+            "reference_number": f"SG-{rng.randint(1000, 9999)}",
+            "referred_at": clock.now().isoformat(),
+            "disclose": {"incident_details": True, "risk_assessment": True},
+            "legal_basis": "safeguarding",
+            "summary": "Referred by phone; the duty worker will visit"},
+        "safeguarding_overdue": lambda: {"action_taken": "Made the referral with the officer"},
+        "review_diary_entry": lambda: {"assessment": "Consistent with the pattern reported",
+                                       "action_needed": False},
         "phone_reporter": lambda: {"spoke_to_reporter": True,
                                    "summary": "Gave the update by phone"},
     }
@@ -133,7 +141,8 @@ def _form(rng: random.Random, name: str, now: datetime) -> dict[str, Any]:
 PACE = {"assess_risk": 0.7, "first_contact": 0.5, "first_contact_overdue": 0.7,
         "agree_action_plan": 0.3, "update_reporter": 0.6, "work_case": 0.015,
         "review_incident": 0.6, "close_case": 0.3, "review_risk": 0.5,
-        "case_review_received": 0.5, "complaint_received": 0.5, "phone_reporter": 0.7}
+        "make_safeguarding_referral": 0.8, "safeguarding_overdue": 0.8,
+        "review_diary_entry": 0.6, "phone_reporter": 0.7}
 
 
 def _actor(task: HumanTask, officers: list[str], leaders: list[str]) -> str:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import importlib
 
 MODULES = ("intake", "triage", "assignment", "contact", "plan", "notifications", "closure")
+MODULES += ("legal_informal", "legal_cpn")
+MODULES += ("support",)
+MODULES += ("case_review", "complaints")
+MODULES += ("evidence_requests",)
+MODULES += ("legal_court",)
 
 
 def load_all() -> None:

@@ -21,6 +21,7 @@ from engine.scripting import ProductScriptEngine
 from engine.serializer import InstanceSerializer
 
 from .handlers import load_all
+from .legal_clock import closure_hearing_deadline
 from .registry import handlers as product_handlers
 
 
@@ -58,6 +59,7 @@ log = logging.getLogger(__name__)
 DIAGRAM_GLOBALS: dict[str, Any] = {
     "due_after_working_days": due_after_working_days,
     "now": now_iso,
+    "closure_hearing_deadline": closure_hearing_deadline,
 }
 
 

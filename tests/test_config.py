@@ -56,7 +56,8 @@ def test_defaults_follow_the_domain():
     assert DEFAULTS["reopen_window_days"] == 28
     codes = {p["code"] for p in DEFAULTS["partner_directory"]}
     assert {"police", "fire", "youth", "education", "environmental", "county",
-            "victim_support", "children_safeguarding", "adult_safeguarding"} == codes
+            "victim_support", "children_safeguarding", "adult_safeguarding", "mediation",
+            "housing"} == codes  # the seed's partners, and issue 5's mediation and housing
     assert all(p["email"].endswith(".example.org") for p in DEFAULTS["partner_directory"])
 
 

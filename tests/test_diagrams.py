@@ -46,6 +46,7 @@ PROCESSES = {
     "asb_risk_assessment": "triage.bpmn", "asb_assignment": "assignment.bpmn",
     "asb_first_contact": "first_contact.bpmn", "asb_action_plan": "action_plan.bpmn",
     "asb_closure": "closure.bpmn", "asb_phone_call": "phone_call.bpmn",
+    "asb_safeguarding": "safeguarding.bpmn",
 }
 ROLES = {"officer", "team_leader", "process_owner", "manager", "admin", "partner"}
 OPERATIONS = {
@@ -54,10 +55,12 @@ OPERATIONS = {
     "notify.acknowledge", "first_contact.record_breach", "first_contact.record_contact",
     "plan.record_plan", "updates.schedule_next", "updates.record_update",
     "incidents.record_incident", "notify.major_development", "closure.close_case",
-    "notify.closure",
+    "notify.closure", "case_review.inform_on_second_report", "triage.move_deadlines",
+    "diary.record_entry", "diary.record_review", "case_review.apply_from_case",
+    "complaints.apply_from_case", "safeguarding.record_referral",
 }
 MESSAGES = {"new_incident", "change_of_circumstances", "case_review_application", "complaint",
-            "major_development", "update_sent"}
+            "major_development", "update_sent", "diary_entry"}
 SIGNALS = {"casework_done"}
 NEXT_WORKING_DAY = "due_after_working_days(now(), 1)"
 # user task: (lane, assignee, due) as the contract says
@@ -71,8 +74,9 @@ USER_TASKS: dict[str, tuple[str, str | None, str | None]] = {
     "review_incident": ("officer", "case_officer", NEXT_WORKING_DAY),
     "review_risk": ("officer", "case_officer", None),
     "close_case": ("officer", "case_officer", None),
-    "case_review_received": ("team_leader", None, None),
-    "complaint_received": ("team_leader", None, None),
+    "review_diary_entry": ("officer", "case_officer", NEXT_WORKING_DAY),
+    "make_safeguarding_referral": ("officer", "case_officer", NEXT_WORKING_DAY),
+    "safeguarding_overdue": ("team_leader", "team_leader", NEXT_WORKING_DAY),
     "phone_reporter": ("officer", "case_officer", NEXT_WORKING_DAY),
 }
 # Form data an officer might send: valid against each schema, used by the run below.
@@ -93,8 +97,14 @@ SAMPLE_FORMS: dict[str, dict[str, Any]] = {
                         "risk_changed": False},
     "close_case": {"closure_reason": "resolved", "reporter_told": True,
                    "satisfaction_asked": True, "summary": "Resolved by warning letter."},
-    "case_review_received": {"note": "Passed to the Case Review co-ordinator."},
-    "complaint_received": {"note": "Logged as a stage 1 complaint."},
+    "review_diary_entry": {"assessment": "Matches the pattern; no change.",
+                           "action_needed": False},
+    "make_safeguarding_referral": {
+        "at_risk": "child", "agency": "children_safeguarding", "reference_number": "CS-1234",
+        "referred_at": "2027-03-01T11:00:00+00:00",
+        "disclose": {"incident_details": True, "risk_assessment": True},
+        "legal_basis": "safeguarding", "summary": "Referred by phone; a social worker calls."},
+    "safeguarding_overdue": {"action_taken": "Made the referral myself this morning."},
     "phone_reporter": {"spoke_to_reporter": True, "summary": "Gave the update by phone."},
 }
 
@@ -660,8 +670,8 @@ def test_a_case_runs_from_report_to_closure(lifecycle, handlers):
     # Start: intake, triage (priority 1 for hate) and assignment run in the opening request.
     case.start("ASB-2027-000001", case_data(hate=True))
     assert handlers.ops() == ["intake.link_related_cases", "intake.check_repeat_victim",
-                              "triage.set_deadline", "assignment.assign_officer",
-                              "notify.acknowledge"]
+                              "case_review.inform_on_second_report", "triage.set_deadline",
+                              "assignment.assign_officer", "notify.acknowledge"]
     assert list(case.open()) == ["assess_risk"]
     assess = case.open()["assess_risk"]
     assert (assess.title, assess.role, assess.assignee, assess.form_key) == (
@@ -730,8 +740,7 @@ def test_a_case_runs_from_report_to_closure(lifecycle, handlers):
     expected = {
         "new_incident": ("review_incident", "officer", OFFICER, "2027-03-24T17:00:00+00:00"),
         "change_of_circumstances": ("review_risk", "officer", OFFICER, None),
-        "case_review_application": ("case_review_received", "team_leader", None, None),
-        "complaint": ("complaint_received", "team_leader", None, None),
+        "diary_entry": ("review_diary_entry", "officer", OFFICER, "2027-03-24T17:00:00+00:00"),
     }
     for message, (task_name, role, assignee, due) in expected.items():
         case.send(message, {"description": f"{message} from the API"})
@@ -739,17 +748,25 @@ def test_a_case_runs_from_report_to_closure(lifecycle, handlers):
         assert (opened.role, opened.assignee) == (role, assignee), message
         assert opened.due_at == (at(due) if due else None), message
         assert {n: r.id for n, r in case.open().items() if n in main_path} == main_path
+    # A Case Review application or a complaint starts its own process (under its own
+    # reference) through its handler; the case itself gets no task.
+    for message, operation in (("case_review_application", "case_review.apply_from_case"),
+                               ("complaint", "complaints.apply_from_case")):
+        case.send(message, {"description": f"{message} from the API"})
+        assert handlers.ops()[-1] == operation
+        assert {n: r.id for n, r in case.open().items() if n in main_path} == main_path
     assert handlers.incidents == [{"description": "new_incident from the API"}]
     case.send("new_incident", {"description": "a second incident"})   # another instance
     assert case.count_open("review_incident") == 2
     case.send("major_development", {"what": "injunction granted"})
     assert handlers.calls[-1] == ("notify.major_development", "notify_major_development")
     assert set(case.open()) == set(main_path) | {
-        "review_incident", "review_risk", "case_review_received", "complaint_received"}
+        "review_incident", "review_risk", "review_diary_entry"}
     assert case.complete("review_risk") == []
-    assert handlers.calls[-1] == ("triage.record_assessment", "record_reviewed_assessment")
-    for name, actor in (("review_incident", OFFICER), ("review_incident", OFFICER),
-                        ("case_review_received", LEADER), ("complaint_received", LEADER)):
+    assert handlers.ops()[-2:] == ["triage.record_assessment", "triage.move_deadlines"]
+    assert case.complete("review_diary_entry") == []
+    assert handlers.ops()[-1] == "diary.record_review"
+    for name, actor in (("review_incident", OFFICER), ("review_incident", OFFICER)):
         assert case.complete(name, actor=actor) == []
 
     # The work is done: the signal stops the updates and the case goes to closure.

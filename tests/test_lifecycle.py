@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from cases.operations import case_by_reference
-from engine.models import TaskStatus
+from engine.models import ProcessInstance, TaskStatus
 from tests.lifecycle_support import new_life
 
 XMAS_EVE = datetime(2026, 12, 24, 10, 0, tzinfo=UTC)
@@ -153,12 +153,19 @@ def test_messages_any_time_open_their_tasks_without_disturbing_the_case(life):
     assert outcome.how == "added" and len(case.incidents) == 2
     review = life.task(ref, "review_incident")
     assert (review.assignee, review.role) == ("olivia", "officer")
-    for name, task, role in (("change_of_circumstances", "review_risk", "officer"),
-                             ("case_review_application", "case_review_received", "team_leader"),
-                             ("complaint", "complaint_received", "team_leader")):
-        cases_service.send_event(life.session, life.engine, ref, name, {"note": "x"},
+    cases_service.send_event(life.session, life.engine, ref, "change_of_circumstances",
+                             {"note": "x"}, actor="api")
+    assert life.task(ref, "review_risk").role == "officer"
+    # A Case Review application and a complaint each start their own process, under their own
+    # reference, with the case's reporter as the applicant.
+    for name, process, prefix in (("case_review_application", "asb_case_review", "CR-"),
+                                  ("complaint", "asb_complaint", "CMP-")):
+        cases_service.send_event(life.session, life.engine, ref, name,
+                                 {"description": "The noise has gone on for months"},
                                  actor="api")
-        assert life.task(ref, task).role == role
+        (row,) = life.session.scalars(select(ProcessInstance).where(
+            ProcessInstance.process_id == process)).all()
+        assert row.business_key.startswith(prefix)
     cases_service.send_event(life.session, life.engine, ref, "major_development",
                              {"summary": "A warning letter was sent today."}, actor="olivia")
     notice = life.outbox(ref)[-1]

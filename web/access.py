@@ -67,20 +67,39 @@ def can_view_case(session: Session, user: User, case: Case) -> bool:
     return sees_case(user, case)
 
 
+# Work that belongs to no single case (an ASB Case Review "CR-...", a complaint "CMP-...")
+# has its own reference as business key: its unassigned tasks are for everyone in the lane's
+# role, as a team queue is. Case tasks keep the case's visibility rules.
+CASE_KEY_PREFIX = "ASB-"
+
+
+def standalone_work(task: HumanTask) -> bool:
+    """Tell whether ``task`` belongs to a Case Review or complaint rather than to a case."""
+    return not (task.business_key or "").startswith(CASE_KEY_PREFIX)
+
+
+def _role_pool(user: User, task: HumanTask) -> bool:
+    return standalone_work(task) and task.role == str(user.role) and user.active
+
+
 def can_view_task(session: Session, user: User, task: HumanTask, case: Case | None) -> bool:
     """A task is visible to its assignee and to whoever may see its case."""
     if not user.active:
         return False
     if task.assignee == user.name:
         return True
-    return case is not None and can_view_case(session, user, case)
+    if case is None:
+        return _role_pool(user, task)
+    return can_view_case(session, user, case)
 
 
 def can_act_on_task(user: User, task: HumanTask, case: Case | None) -> bool:
     """Tell whether ``user`` may claim or complete ``task`` (API.md's rule, case visibility too)."""
     if task.assignee is not None and task.assignee == user.name:
         return user.active
-    if case is None or not sees_case(user, case):
+    if case is None:
+        return task.assignee is None and _role_pool(user, task)
+    if not sees_case(user, case):
         return False
     return people.can_act_on_task(user, task_role=task.role or "", assignee=task.assignee,
                                   task_team=case.team)
@@ -90,7 +109,9 @@ def could_claim(user: User, task: HumanTask, case: Case | None) -> bool:
     """Tell whether ``user`` would be allowed to act on ``task`` if nobody held it."""
     if task.assignee == user.name:
         return user.active
-    if case is None or not sees_case(user, case):
+    if case is None:
+        return _role_pool(user, task)
+    if not sees_case(user, case):
         return False
     return people.can_act_on_task(user, task_role=task.role or "", assignee=None,
                                   task_team=case.team)
@@ -105,6 +126,8 @@ def actionable_tasks(user: User) -> Select[HumanTask]:
     visible = select(Case.reference).where(case_filter(user))
     conditions.append(and_(HumanTask.assignee.is_(None), HumanTask.role == str(user.role),
                            HumanTask.business_key.in_(visible)))
+    conditions.append(and_(HumanTask.assignee.is_(None), HumanTask.role == str(user.role),
+                           HumanTask.business_key.not_like(f"{CASE_KEY_PREFIX}%")))
     if user.role is Role.TEAM_LEADER:
         team_cases = select(Case.reference).where(Case.team == _team_name(user))
         conditions.append(HumanTask.business_key.in_(team_cases))

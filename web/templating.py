@@ -21,7 +21,7 @@ FALLBACK_COUNCIL_NAME = "Council"
 
 # Header navigation: (label, path, roles that see it). A link shows once its page exists.
 NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
-    ("Inbox", "/inbox", frozenset({Role.OFFICER, Role.TEAM_LEADER, Role.PARTNER})),
+    ("Inbox", "/inbox", frozenset({Role.OFFICER, Role.TEAM_LEADER, Role.PARTNER, Role.MANAGER})),
     ("Cases", "/cases", frozenset({Role.OFFICER, Role.TEAM_LEADER})),
     ("New report", "/reports/new", frozenset({Role.OFFICER, Role.TEAM_LEADER})),
     ("Diagrams", "/diagrams", frozenset({Role.PROCESS_OWNER})),

@@ -43,6 +43,11 @@ TEMPLATES = (
     "major_development",
     "closure",
     "warning_to_reported_person",
+    *("case_review_acknowledgement", "case_review_decision", "case_review_not_met", "case_review_outcome", "case_review_information", "complaint_acknowledgement", "complaint_extension", "complaint_response", "complaint_final"),  # noqa: E501 - challenge
+    *("legal_warning_sent", "legal_warning_reviewed", "legal_aba_signed", "legal_aba_ended", "legal_cpw_served", "legal_cpn_issued", "legal_cpn_ended"),  # noqa: E501 - legal_informal
+    *("court_injunction", "court_witness", "court_closure", "court_possession"),  # legal_court
+    *("evidence_request", "evidence_reminder", "evidence_thanks"),  # evidence_stage
+    *("support_arranged", "partner_referral", "partner_reminder", "conference_invitation", "conference_action_reminder"),  # noqa: E501 - support
 )
 
 

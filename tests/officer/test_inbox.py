@@ -232,5 +232,5 @@ def test_the_inbox_loads_its_script_with_the_nonce_and_is_audited(api):
 
 
 def test_other_roles_do_not_get_the_inbox(api):
-    assert browser(api, "maria").get("/inbox").status_code == 403
+    assert browser(api, "petra").get("/inbox").status_code == 403
     assert api.client().get("/inbox").status_code == 302

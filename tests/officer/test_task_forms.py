@@ -53,6 +53,9 @@ def test_every_shipped_form_renders_each_field_with_its_label_and_hint(api, path
             "textarea": f'<textarea class="govuk-textarea" id="{name}" name="{name}"',
             "lines": f'<textarea class="govuk-textarea" id="{name}" name="{name}"',
             "datetime": f'name="{name}-time"',
+            "date": f'name="{name}-day"',
+            "select": f'<select class="govuk-select" id="{name}" name="{name}"',
+            "number": f'id="{name}" name="{name}" type="text"',
             "checkboxes": f'name="{name}" type="checkbox"',
             "text": f'name="{name}" type="text"',
         }[kind]

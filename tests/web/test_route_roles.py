@@ -47,8 +47,8 @@ POLICY: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/sign-in"): (400,) * 10,
     ("GET", "/"): (SIGN_IN,) + (HOME,) * 9,
     # Workspaces.
-    ("GET", "/inbox"): (SIGN_IN, 200, 200, 200, 200, 200, 403, 403, 403, 200),
-    ("GET", "/inbox/counts.json"): (401, 200, 200, 200, 200, 200, 403, 403, 403, 200),
+    ("GET", "/inbox"): (SIGN_IN, 200, 200, 200, 200, 200, 200, 403, 403, 200),
+    ("GET", "/inbox/counts.json"): (401, 200, 200, 200, 200, 200, 200, 403, 403, 200),
     ("GET", "/dashboard"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 403, 403, 403),
     ("GET", "/diagrams"): (SIGN_IN, 403, 403, 403, 403, 403, 403, 403, 200, 403),
     ("GET", "/admin"): (SIGN_IN, 403, 403, 403, 403, 403, 403, 200, 403, 403),
@@ -74,7 +74,8 @@ POLICY: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/reports/new"): (SIGN_IN, 200, 200, 200, 200, 200, 200, 403, 403, 403),
     ("POST", "/reports/new"): (400, 400, 400, 400, 400, 400, 400, 403, 403, 403),
     # Tasks: the assessment task is olivia's; the team leader may act on her team's tasks.
-    ("GET", "/tasks/<task_id>"): (SIGN_IN, 200, 200, 404, 200, 404, 403, 403, 403, 404),
+    # Managers read every case's tasks; they act only on their own (stage 2 complaints).
+    ("GET", "/tasks/<task_id>"): (SIGN_IN, 200, 200, 404, 200, 404, 200, 403, 403, 404),
     ("POST", "/tasks/<task_id>"): (400, 422, 403, 404, 422, 404, 403, 403, 403, 404),
     ("POST", "/tasks/<task_id>/claim"): (400, 302, 409, 404, 409, 404, 403, 403, 403, 404),
     ("POST", "/tasks/<task_id>/release"): (400, 302, 403, 404, 302, 404, 403, 403, 403, 404),

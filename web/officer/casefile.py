@@ -51,6 +51,7 @@ from .case_access import (
     user,
     viewable_case,
 )
+from .casework import casework_of
 from .forms import BreakGlassForm
 
 bp = Blueprint("casefile", __name__)
@@ -125,6 +126,8 @@ def case_file(reference: str) -> str:
         open_tasks=[t for t in tasks if t.state is TaskStatus.OPEN],
         task_path=timeline.task_path,
         positions=process_view.outlines(session, case),
+        casework=casework_of(session, case),
+        can_start=user().role in (Role.OFFICER, Role.TEAM_LEADER) and not via_break_glass,
         events=timeline.timeline(session, case, tasks, assessments), now=clock.now())
 
 

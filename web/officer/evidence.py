@@ -31,8 +31,9 @@ from cases.evidence import (
 )
 from cases.records import Case
 from engine import clock
+from tasks.evidence_requests import evidence_added
 from tasks.files import StoredFileMissing
-from web.extensions import db, rollback_only
+from web.extensions import case_engine, db, rollback_only
 
 from .case_access import audit, file_store, user, viewable_case
 from .forms import EvidenceForm
@@ -130,10 +131,12 @@ def upload(reference: str) -> Any:
     stored = store.save(data)
     try:
         name = _base_name(request.files["file"].filename)
-        add_evidence(db(), case, kind=kind, original_name=name,
-                     stored_name=stored.name, content_type=content_type, size=stored.size,
-                     sha256=stored.sha256, actor=user().name, at=clock.now(),
-                     description=description)
+        item = add_evidence(db(), case, kind=kind, original_name=name,
+                            stored_name=stored.name, content_type=content_type,
+                            size=stored.size, sha256=stored.sha256, actor=user().name,
+                            at=clock.now(), description=description)
+        # A request for evidence waiting on this case now reviews the file.
+        evidence_added(db(), case_engine(), case.reference, item.id, actor=user().name)
     except Exception:
         store.delete(stored.name)
         raise

@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -187,6 +188,8 @@ def _step(task: Task, stage: str, open_tasks: dict[str, HumanTask]) -> Step | No
     eid, name = spec.bpmn_id, spec.bpmn_name or spec.bpmn_id
     if task.has_state(TaskState.ERROR):
         return Step("stopped", eid, name, stage)
+    if task.has_state(TaskState.WAITING) and isinstance(spec, UnstructuredJoin):
+        return None  # a join waiting for its other branches is no step anyone takes
     if task.has_state(TaskState.WAITING):
         kind = "watching" if isinstance(spec, BoundaryEvent) else "waiting"
         return Step(kind, eid, name, stage, at=_timer_at(task))
@@ -208,6 +211,8 @@ def _mark(view: View, tasks: list[Task], flows: dict[tuple[str, str], tuple[str,
             view.active.add(eid)
             view.person_waits |= task.has_state(TaskState.READY) and task.task_spec.manual
         elif task.has_state(TaskState.WAITING):
+            if isinstance(task.task_spec, UnstructuredJoin):
+                continue  # a join waiting for its other branches: reached, not current
             (view.watching if isinstance(task.task_spec, BoundaryEvent) else view.active).add(eid)
         if not task.has_state(_REACHED):
             continue

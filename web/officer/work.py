@@ -18,7 +18,8 @@ from web.api.common import case_of
 from web.auth.guards import safe_next
 from web.extensions import rollback_only
 
-WORK_ROLES = (Role.OFFICER, Role.TEAM_LEADER, Role.PARTNER)
+# Managers answer stage 2 complaints, so they have an inbox and task pages too.
+WORK_ROLES = (Role.OFFICER, Role.TEAM_LEADER, Role.PARTNER, Role.MANAGER)
 CONFLICT = "This task was completed or changed by someone else."
 
 
