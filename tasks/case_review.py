@@ -51,11 +51,8 @@ CASE_REVIEW_PROCESS = "asb_case_review"
 PHONE_PROCESS = "asb_phone_call"
 # s104(3): a council may set a lower threshold, never a higher one.
 STATUTORY_THRESHOLD = 3
-# The 2025 guidance: a victim's second report within 6 months brings the Case Review notice.
-SECOND_REPORT_WINDOW_MONTHS = 6
-# Overdue recommendations are chased again after this many working days; the chase task is
-# due this many working days after it opens.
-RECOMMENDATION_CHASE_WORKING_DAYS = 5
+# The second-report window and the chase interval are council settings
+# (case_review_second_report_months, case_review_chase_working_days).
 T = TypeVar("T")
 
 
@@ -347,13 +344,15 @@ def check_recommendations(ctx: ServiceContext) -> dict[str, Any]:
     def chase_again(r: Recommendation) -> datetime:
         if r.last_chased_at is None:
             return r.due_at
-        return working_days_after(ctx, r.last_chased_at, RECOMMENDATION_CHASE_WORKING_DAYS)
+        return working_days_after(ctx, r.last_chased_at,
+                                  int(setting(ctx, "case_review_chase_working_days")))
 
     overdue = [r for r in open_ if r.due_at <= now and chase_again(r) <= now]
     ctx.data["chase_now"] = bool(overdue)
     ctx.data["next_check_at"] = iso(min(chase_again(r) for r in open_ if r not in overdue)
                                     if len(overdue) < len(open_) else now)
-    ctx.data["chase_due"] = iso(working_days_after(ctx, now, RECOMMENDATION_CHASE_WORKING_DAYS))
+    ctx.data["chase_due"] = iso(working_days_after(
+        ctx, now, int(setting(ctx, "case_review_chase_working_days"))))
     return {"open": len(open_), "overdue": [r.number for r in overdue]}
 
 
@@ -405,7 +404,7 @@ def inform_on_second_report(ctx: ServiceContext) -> dict[str, Any]:
     """A second report within 6 months by the same reporter (or from their address): tell
     them about the Case Review, once in any 6 months."""
     case = case_of(ctx)
-    since = add_months(ctx.now, -SECOND_REPORT_WINDOW_MONTHS)
+    since = add_months(ctx.now, -int(setting(ctx, "case_review_second_report_months")))
     reports = reports_by_same_victim(ctx.session, case, since=since, until=ctx.now)
     if len(reports) < 2:
         return {"told": False, "reports": len(reports)}

@@ -36,12 +36,11 @@ from engine.models import HumanTask, TaskStatus
 from engine.runtime import CaseEngine
 
 from .case_review import channel_of, linked_case, routing_of, signatory, start_elsewhere, write_to
-from .common import case_of, iso, moment, pop_text, working_days_after
+from .common import case_of, iso, moment, pop_text, setting, working_days_after
 from .registry import handlers
 
 COMPLAINT_PROCESS = "asb_complaint"
-# How long the complainant has to ask for stage 2 after the stage 1 answer.
-ESCALATION_WINDOW_WORKING_DAYS = 20
+# How long the complainant has to ask for stage 2: setting complaint_escalation_working_days.
 RESPONSE_TASKS = ("respond_to_complaint", "respond_stage_two")
 
 
@@ -250,8 +249,8 @@ def respond(ctx: ServiceContext) -> dict[str, Any]:
     """The stage 1 answer, with how to ask for stage 2 and by when."""
     complaint = complaint_of(ctx)
     stage = _record_answer(ctx, complaint)
-    stage.escalation_deadline_at = working_days_after(ctx, ctx.now,
-                                                      ESCALATION_WINDOW_WORKING_DAYS)
+    stage.escalation_deadline_at = working_days_after(
+        ctx, ctx.now, int(setting(ctx, "complaint_escalation_working_days")))
     complaint.status = ComplaintStatus.AWAITING_ESCALATION
     ctx.data["escalation_deadline"] = iso(stage.escalation_deadline_at)
     facts = _answer_facts(stage, ctx)

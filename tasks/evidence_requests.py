@@ -50,10 +50,8 @@ from .stages import register_stage
 
 EVIDENCE_PROCESS = "asb_evidence_request"
 DEADLINE_PROCESS = "asb_move_first_contact_deadline"
-# Council timescales, to become settings (docs/stages/evidence.md, "Settings").
-EVIDENCE_DUE_WORKING_DAYS = 10         # the form's default "send it within"
-EVIDENCE_REMINDER_WORKING_DAYS = 5     # between the request and each reminder
-EVIDENCE_MAX_REMINDERS = 2             # then the request lapses and the officer decides
+# Due date, reminder interval and number of reminders are council settings
+# (evidence_due_working_days, evidence_reminder_working_days, evidence_max_reminders).
 # The part 1 tasks whose due date is the first-contact deadline (docs/lifecycle.md).
 FIRST_CONTACT_TASKS = ("assess_risk", "first_contact")
 
@@ -107,7 +105,7 @@ def send_request(ctx: ServiceContext) -> dict[str, Any]:
     if case.status is not CaseStatus.OPEN:  # closed since the stage started: ask nothing
         ctx.data["evidence_request_id"] = None
         return {"evidence_request_id": None}
-    days = int(ctx.data.get("due_working_days") or EVIDENCE_DUE_WORKING_DAYS)
+    days = int(ctx.data.get("due_working_days") or setting(ctx, "evidence_due_working_days"))
     due = working_days_after(ctx, ctx.now, days)
     with refuse_as_form(due_at="due_working_days"):
         request = open_request(ctx.session, case, kinds=_ticked(ctx.data.get("kinds")),
@@ -118,7 +116,7 @@ def send_request(ctx: ServiceContext) -> dict[str, Any]:
     ctx.data["evidence_due"] = iso(due)
     ctx.data["evidence_reminders"] = 0
     ctx.data["evidence_next_check"] = iso(
-        working_days_after(ctx, ctx.now, EVIDENCE_REMINDER_WORKING_DAYS))
+        working_days_after(ctx, ctx.now, int(setting(ctx, "evidence_reminder_working_days"))))
     pop_text(ctx, "reason", "message")
     return {"evidence_request_id": request.id, "due": iso(due),
             "channel": str(message.channel) if message else "phone"}
@@ -157,7 +155,7 @@ def chase(ctx: ServiceContext) -> dict[str, Any]:
     if (request.status is not RequestStatus.OPEN or case.status is not CaseStatus.OPEN
             or unreviewed_items(ctx.session, case, request)):
         return {"action": "none"}  # evidence.check_request routes these
-    if int(ctx.data.get("evidence_reminders") or 0) >= EVIDENCE_MAX_REMINDERS:
+    if int(ctx.data.get("evidence_reminders") or 0) >= int(setting(ctx, "evidence_max_reminders")):
         close_request(ctx.session, case, request, RequestStatus.LAPSED, at=ctx.now,
                       by="system")
         return {"action": "lapsed"}
@@ -166,7 +164,7 @@ def chase(ctx: ServiceContext) -> dict[str, Any]:
                   _letter(request, overdue=ctx.now > request.due_at))
     ctx.data["evidence_reminders"] = int(ctx.data.get("evidence_reminders") or 0) + 1
     ctx.data["evidence_next_check"] = iso(
-        working_days_after(ctx, ctx.now, EVIDENCE_REMINDER_WORKING_DAYS))
+        working_days_after(ctx, ctx.now, int(setting(ctx, "evidence_reminder_working_days"))))
     return {"action": "reminded", "reminders_sent": total}
 
 
@@ -185,7 +183,7 @@ def record_review(ctx: ServiceContext) -> dict[str, Any]:
     if more:  # a fresh round of reminders for what is still to come
         ctx.data["evidence_reminders"] = 0
         ctx.data["evidence_next_check"] = iso(
-            working_days_after(ctx, ctx.now, EVIDENCE_REMINDER_WORKING_DAYS))
+            working_days_after(ctx, ctx.now, int(setting(ctx, "evidence_reminder_working_days"))))
     pop_text(ctx, "notes", "what_more")
     return {"items": [r.item_id for r in rows], "more_needed": more}
 

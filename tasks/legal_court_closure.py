@@ -17,7 +17,7 @@ from cases.legal import LegalAction, LegalTool, end_action, open_action
 from cases.records import Case
 from engine.handlers import ServiceContext
 
-from .common import case_of, iso, moment
+from .common import case_of, iso, moment, setting
 from .legal_clock import (
     closure_hearing_deadline,
     closure_notice_ends,
@@ -45,8 +45,7 @@ TOOL = LegalTool.CLOSURE
 ORDER_MAX_MONTHS = 3              # s80(6), and each extension (s82)
 ORDER_TOTAL_MAX_MONTHS = 6        # s82
 ADJOURNMENT_MAX_DAYS = 14         # s81(3)
-# When the officer is asked whether to apply for an extension: working days before the end.
-EXTENSION_REVIEW_WORKING_DAYS = 10
+# When the officer is asked about an extension: setting closure_extension_review_working_days.
 
 
 @handlers.register("closure_order.record_notice")
@@ -123,7 +122,8 @@ def record_application(ctx: ServiceContext) -> dict[str, Any]:
 def _order_dates(ctx: ServiceContext, made_at_iso: str, total: int) -> dict[str, Any]:
     """The order's end and when to ask about extending it (not before now)."""
     expires = months_after(made_at_iso, total)
-    review = max(working_days_before(expires, EXTENSION_REVIEW_WORKING_DAYS), ctx.now)
+    review = max(working_days_before(
+        expires, int(setting(ctx, "closure_extension_review_working_days"))), ctx.now)
     return {"order_expires_at": iso(expires), "order_months_total": total,
             "extension_review_at": iso(min(review, expires))}
 

@@ -32,7 +32,7 @@ from cases.records import Case, CaseDataInvalid, Person
 from engine.errors import FormInvalid
 from engine.handlers import ServiceContext
 
-from .common import case_of, iso, moment, refuse_as_form, working_days_after
+from .common import case_of, iso, moment, refuse_as_form, setting, working_days_after
 from .notifications import tell_reporter
 from .notify.letters import BEHAVIOUR_DESCRIPTIONS, ReporterDetailsInLetter, reported_person_context
 from .registry import handlers
@@ -40,9 +40,10 @@ from .stages import register_stage
 from .warning import reported_people, warning_letter
 
 LONDON = ZoneInfo("Europe/London")
-# Defaults that should become council configuration (cases/config.py), see the stage's doc.
-WARNING_REVIEW_WORKING_DAYS = 20   # the behaviour is reviewed 20 working days after the letter
-ABA_REVIEW_DAYS = 28           # an acceptable behaviour agreement is reviewed every 4 weeks
+# The review intervals are council settings (legal_warning_review_working_days,
+# aba_review_interval_days); an agreement keeps the interval in force when it was signed,
+# and one signed before that was recorded keeps the statutory guidance's four weeks.
+ABA_REVIEW_DAYS = 28
 ABA_DEFAULT_MONTHS = 6         # how long an agreement lasts when the officer does not say
 ABA_REVIEW_HOUR = time(9, 0)   # reviews fall due at 9am London time on the review day
 CPN_APPEAL_DAYS = 21           # s46 of the 2014 Act: 21 days, beginning with the day of issue
@@ -251,7 +252,8 @@ def warning_send(ctx: ServiceContext) -> dict[str, Any]:
             subject=letter.letter.subject, body_text=letter.letter.text,
             body_html=letter.letter.html, pdf=letter.pdf,
             template="warning_to_reported_person", created_at=ctx.now)
-    review_due = working_days_after(ctx, ctx.now, WARNING_REVIEW_WORKING_DAYS)
+    review_due = working_days_after(ctx, ctx.now,
+                                    int(setting(ctx, "legal_warning_review_working_days")))
     step(ctx, case, action, "approved")
     step(ctx, case, action, "sent", due_at=review_due)
     ctx.data["review_due"] = iso(review_due)
@@ -329,16 +331,19 @@ def aba_record_signature(ctx: ServiceContext) -> dict[str, Any]:
     with refuse_as_form():
         signed_on = _signing_checks(ctx, action)
     ends = review_time(add_months(signed_on, int(action.details["months"])))
-    first_review = min(review_time(signed_on + timedelta(days=ABA_REVIEW_DAYS)), ends)
+    # The council's interval when the agreement is signed holds for its whole life.
+    interval = int(setting(ctx, "aba_review_interval_days"))
+    first_review = min(review_time(signed_on + timedelta(days=interval)), ends)
     present = sorted(k for k, v in (ctx.data.get("parties_present") or {}).items() if v)
     action.details = {**action.details, "signed_on": signed_on.isoformat(),
-                      "ends_on": london_day(ends).isoformat(), "present": present}
+                      "ends_on": london_day(ends).isoformat(), "present": present,
+                      "review_days": interval}
     step(ctx, case, action, "signed", due_at=ends,
          summary=text(ctx.data.get("notes")) or "Present: " + ", ".join(present))
     ctx.data.update(aba_signed=True, aba_ends=iso(ends), next_review_due=iso(first_review))
     take(ctx, "notes", "signed_on", "parties_present")
     channel = tell(ctx, case, "legal_aba_signed", ends_on=london_day(ends),
-                   review_weeks=ABA_REVIEW_DAYS // 7)
+                   review_weeks=interval // 7)
     return {"signed": True, "ends": iso(ends), "next_review_due": iso(first_review),
             "channel": channel}
 
@@ -356,7 +361,8 @@ def aba_record_review(ctx: ServiceContext) -> dict[str, Any]:
         status, following = "completed", None
     else:
         # Counted from the scheduled day, not the day the officer got to it: the rhythm holds.
-        following = review_time(london_day(scheduled) + timedelta(days=ABA_REVIEW_DAYS))
+        interval = int(action.details.get("review_days") or ABA_REVIEW_DAYS)
+        following = review_time(london_day(scheduled) + timedelta(days=interval))
         status, following = "continuing", min(following, ends)
     step(ctx, case, action, "reviewed" if status != "breached" else "breached",
          summary=notes, due_at=following)

@@ -24,8 +24,8 @@ from engine.handlers import ServiceContext
 from .common import setting
 from .notify.letters import LetterContextInvalid, long_datetime, render
 
-# Council-configurable values: cases/config.py does not know them yet, so these defaults
-# apply until a setting of the same key exists (then the setting in force wins).
+# Council settings (cases/config_values.py); these are the fallbacks should a key ever be
+# withdrawn from the configuration, so follow-up never stops for want of a number.
 SUPPORT_DEFAULTS: dict[str, int] = {
     "referral_chaser_working_days": 5,    # reminder when a partner has not answered
     "referral_max_chasers": 2,            # reminders before the officer is asked

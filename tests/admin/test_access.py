@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from cases.config import DEFAULTS
 from cases.people import Team, User
 from tests.admin.conftest import counts, ids, send
 from tests.web.support import csrf_token
@@ -106,7 +107,7 @@ def test_the_landing_page_counts_each_section(api, admin):
     assert "9 can sign in." in html  # the nine demo people
     assert "3 teams." in html  # North, South, default
     assert "2 areas." in html and "1 agency." in html
-    assert "16 settings." in html
+    assert f"{len(DEFAULTS)} settings." in html and len(DEFAULTS) == 29
     send(admin, f"/admin/users/{ids(api, User, name='oscar')}/disable",
          {"reason": "Left the council"})
     html = " ".join(admin.get("/admin").get_data(as_text=True).split())

@@ -418,3 +418,14 @@ def test_without_the_follow_up_set_variables_moves_neither_due_date_nor_timer(li
     (main,) = life.instances(case.reference, "asb_case")
     assert life.task(case.reference, "first_contact").due_at == at(8)
     assert main.next_timer_at == at(8)
+
+
+def test_the_councils_reminder_interval_is_the_one_in_force(life):
+    """Reminders follow the setting evidence_reminder_working_days, not a constant."""
+    from cases.config import set_setting
+
+    set_setting(life.session, "evidence_reminder_working_days", 3, MONDAY, recorded_by="ada")
+    ref = life.open(MONDAY).reference
+    clock.set_now(at(1, 10))
+    row = life.ask(ref, message="Please cover the weekend as well.")
+    assert row.next_timer_at == at(4)                     # 3 working days, not the default 5
