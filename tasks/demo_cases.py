@@ -24,7 +24,7 @@ from engine.errors import EngineError
 from engine.models import HumanTask, TaskStatus
 from engine.runtime import CaseEngine
 
-from . import cases_service
+from . import cases_service, demo_stages
 
 LONDON = ZoneInfo("Europe/London")
 FIRST_NAMES = ("Amira", "Ben", "Chloe", "Dev", "Eileen", "Farid", "Grace", "Harry", "Imani",
@@ -91,7 +91,7 @@ def _report(rng: random.Random, received: datetime) -> dict[str, Any]:
     }
 
 
-def _form(rng: random.Random, name: str, now: datetime) -> dict[str, Any]:
+def _form(rng: random.Random, name: str, now: datetime) -> dict[str, Any] | None:
     assessment = {"harm": rng.choice(("low", "medium", "high")),
                   "community_impact": rng.choice(("low", "medium", "high")),
                   "raise_priority": rng.random() < 0.08,
@@ -121,20 +121,26 @@ def _form(rng: random.Random, name: str, now: datetime) -> dict[str, Any]:
             ("resolved", "resolved", "no_further_action", "insufficient_evidence")),
             "reporter_told": True, "satisfaction_asked": True,
             "summary": "Closed after review with the reporter"},
-        "make_safeguarding_referral": lambda: {
-            "at_risk": rng.choice(("child", "adult")), "agency": "police",
-            "reference_number": f"SG-{rng.randint(1000, 9999)}",
-            "referred_at": clock.now().isoformat(),
-            "disclose": {"incident_details": True, "risk_assessment": True},
-            "legal_basis": "safeguarding",
-            "summary": "Referred by phone; the duty worker will visit"},
+        "make_safeguarding_referral": lambda: _safeguarding(rng),
         "safeguarding_overdue": lambda: {"action_taken": "Made the referral with the officer"},
         "review_diary_entry": lambda: {"assessment": "Consistent with the pattern reported",
                                        "action_needed": False},
         "phone_reporter": lambda: {"spoke_to_reporter": True,
                                    "summary": "Gave the update by phone"},
     }
-    return forms[name]()
+    maker = forms.get(name)
+    return maker() if maker else None  # unknown: the demo leaves the task open
+
+
+def _safeguarding(rng: random.Random) -> dict[str, Any]:
+    at_risk = rng.choice(("child", "adult"))
+    return {"at_risk": at_risk,
+            "agency": "children_safeguarding" if at_risk == "child" else "adult_safeguarding",
+            "reference_number": f"SG-{rng.randint(1000, 9999)}",
+            "referred_at": clock.now().isoformat(),
+            "disclose": {"incident_details": True, "risk_assessment": True},
+            "legal_basis": "safeguarding",
+            "summary": "Referred by phone; the duty worker will visit"}
 
 
 # How likely an open task is done on a given working day (officers are busy people).
@@ -156,12 +162,17 @@ def _work_day(session: Session, engine: CaseEngine, rng: random.Random, now: dat
     tasks = list(session.scalars(select(HumanTask).where(HumanTask.state == TaskStatus.OPEN)
                                  .order_by(HumanTask.created_at, HumanTask.id)))
     for task in tasks:
-        if task.created_at > now - timedelta(hours=2) or rng.random() > PACE.get(task.name, 0.3):
+        pace = PACE.get(task.name, demo_stages.PACE.get(task.name, 0.3))
+        if task.created_at > now - timedelta(hours=2) or rng.random() > pace:
             continue
+        data = _form(rng, task.name, now)
+        if data is None:
+            data = demo_stages.form_for_task(session, rng, task, now)
+        if data is None:
+            continue  # a task the demo knows nothing about stays open
         try:
             with session.begin_nested():
-                engine.complete(session, task.id, _form(rng, task.name, now),
-                                actor=_actor(task, officers, leaders))
+                engine.complete(session, task.id, data, actor=_actor(task, officers, leaders))
             stats.completed_tasks += 1
         except (EngineError, CaseDataInvalid):
             continue  # a conflict or a refused form: the officer tries again another day
@@ -177,6 +188,7 @@ def build_demo(factory: sessionmaker[Session], engine: CaseEngine, *, cases: int
     per_day = cases / days
     stats, owed = DemoStats(), 0.0
     opened: list[str] = []
+    stager = demo_stages.StageStarter(seed + 1)
     try:
         while day <= end.astimezone(LONDON).date():
             if day.weekday() < 5:
@@ -200,6 +212,7 @@ def build_demo(factory: sessionmaker[Session], engine: CaseEngine, *, cases: int
                     clock.set_now(moment)
                     with unit_of_work(factory) as session:
                         _work_day(session, engine, rng, moment, officers, leaders, stats)
+                        stager.day(session, engine, moment)
                         if opened and rng.random() < 0.3:
                             _new_incident(session, engine, rng, rng.choice(opened), moment,
                                           stats)
@@ -211,6 +224,7 @@ def build_demo(factory: sessionmaker[Session], engine: CaseEngine, *, cases: int
             day += timedelta(days=1)
     finally:
         clock.reset()
+    stats.by_stage.update(stager.started)
     return stats
 
 
