@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from werkzeug.datastructures import MultiDict
@@ -20,7 +20,7 @@ from cases.people import Area, Role, User
 from cases.records import Case
 from engine.calendar import BusinessCalendar, default_calendar
 from engine.models import HumanTask, TaskStatus
-from web.access import case_filter
+from web.access import CASE_KEY_PREFIX, case_filter
 
 PER_PAGE = 25
 PRIORITIES = ("1", "2", "3", "4")
@@ -115,7 +115,10 @@ def view_condition(user: User, view: str) -> ColumnElement[bool]:
         conditions = [HumanTask.assignee.is_(None), Case.team == team, case_filter(user)]
         if user.role is not Role.TEAM_LEADER:
             conditions.append(HumanTask.role == str(user.role))
-        return and_(*conditions)
+        # Case Review and complaint work (its own reference, no case) waits for the role.
+        standalone = and_(HumanTask.assignee.is_(None), HumanTask.role == str(user.role),
+                          HumanTask.business_key.not_like(f"{CASE_KEY_PREFIX}%"))
+        return or_(and_(*conditions), standalone)
     if view == "all_team" and user.role is Role.TEAM_LEADER:
         return Case.team == team
     return HumanTask.assignee == user.name
