@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -39,3 +40,11 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
+
+
+def str_enum(cls: type[enum.StrEnum], name: str, length: int = 32) -> Enum:
+    """A column type storing a StrEnum by its values, checked by a constraint (no native enum,
+    so SQLite and PostgreSQL behave alike and adding a value needs no type migration)."""
+    return Enum(cls, native_enum=False, length=length, create_constraint=True, name=name,
+                values_callable=lambda members: [m.value for m in members],
+                validate_strings=True)

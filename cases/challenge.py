@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Enum,
     ForeignKey,
     Integer,
     SmallInteger,
@@ -30,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from cases.audit import AuditRecord, record
-from cases.base import Base, Timestamp
+from cases.base import Base, Timestamp, str_enum
 from cases.checks import Errors, _aware, _choice, _text, _time, check_person
 from cases.config import LOCAL_TZ, normalise_postcode
 from cases.records import (
@@ -78,10 +77,6 @@ class ComplaintOutcome(enum.StrEnum):
     NOT_UPHELD = "not_upheld"
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=32, create_constraint=True, name=name,
-                values_callable=lambda members: [m.value for m in members],
-                validate_strings=True)
 
 
 class ChallengeSequence(Base):
@@ -105,7 +100,7 @@ class CaseReview(Base):
         ForeignKey("cases.id", ondelete="SET NULL"), index=True)
     applicant_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     relationship_to_victim: Mapped[ApplicantRelationship] = mapped_column(
-        _enum(ApplicantRelationship, "applicant_relationship"))
+        str_enum(ApplicantRelationship, "applicant_relationship"))
     contact_preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     description: Mapped[str] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(500))
@@ -116,7 +111,7 @@ class CaseReview(Base):
     # reported_at}; they count towards the threshold like reports to the council.
     other_reports: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     status: Mapped[CaseReviewStatus] = mapped_column(
-        _enum(CaseReviewStatus, "case_review_status"), index=True)
+        str_enum(CaseReviewStatus, "case_review_status"), index=True)
     received_at: Mapped[datetime] = mapped_column(Timestamp(), index=True)
     received_by: Mapped[str] = mapped_column(String(64))
     acknowledge_due_at: Mapped[datetime] = mapped_column(Timestamp())
@@ -195,7 +190,7 @@ class Complaint(Base):
     # About the council as the complainant's landlord: the Housing Ombudsman's remit.
     council_home: Mapped[bool] = mapped_column(default=False)
     status: Mapped[ComplaintStatus] = mapped_column(
-        _enum(ComplaintStatus, "complaint_status"), index=True)
+        str_enum(ComplaintStatus, "complaint_status"), index=True)
     received_at: Mapped[datetime] = mapped_column(Timestamp(), index=True)
     received_by: Mapped[str] = mapped_column(String(64))
     escalated_at: Mapped[datetime | None] = mapped_column(Timestamp())
@@ -237,7 +232,7 @@ class ComplaintStage(Base):
     responded_at: Mapped[datetime | None] = mapped_column(Timestamp())
     responded_by: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[ComplaintOutcome | None] = mapped_column(
-        _enum(ComplaintOutcome, "complaint_outcome"))
+        str_enum(ComplaintOutcome, "complaint_outcome"))
     response: Mapped[str | None] = mapped_column(Text)
     remedy: Mapped[str | None] = mapped_column(Text)
     escalation_deadline_at: Mapped[datetime | None] = mapped_column(Timestamp())

@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cases.audit import AuditRecord, record
-from cases.base import Base, Timestamp
+from cases.base import Base, Timestamp, str_enum
 from cases.checks import Errors, _aware, _text, _time
 from cases.common import _must_be_open
 from cases.evidence import EvidenceItem, EvidenceKind
@@ -51,10 +51,6 @@ class LapseDecision(enum.StrEnum):
     REVIEW_CASE = "review_case"    # the case may not go on without it: review the case
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=32, create_constraint=True, name=name,
-                values_callable=lambda members: [m.value for m in members],
-                validate_strings=True)
 
 
 class EvidenceRequest(Base):
@@ -70,12 +66,13 @@ class EvidenceRequest(Base):
     due_at: Mapped[datetime] = mapped_column(Timestamp())
     requested_by: Mapped[str] = mapped_column(String(64))
     requested_at: Mapped[datetime] = mapped_column(Timestamp())
-    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus, "evidence_request_status"))
+    status: Mapped[RequestStatus] = mapped_column(
+        str_enum(RequestStatus, "evidence_request_status"))
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     last_reminder_at: Mapped[datetime | None] = mapped_column(Timestamp())
     closed_at: Mapped[datetime | None] = mapped_column(Timestamp())
     decision: Mapped[LapseDecision | None] = mapped_column(
-        _enum(LapseDecision, "evidence_lapse_decision"))
+        str_enum(LapseDecision, "evidence_lapse_decision"))
     decision_notes: Mapped[str | None] = mapped_column(Text)
 
 

@@ -12,11 +12,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, select
+from sqlalchemy import JSON, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cases.audit import AuditRecord, record
-from cases.base import Base, Timestamp
+from cases.base import Base, Timestamp, str_enum
 from cases.records import Case, CaseDataInvalid
 
 MAX_SUMMARY = 4000
@@ -38,10 +38,6 @@ class LegalStatus(enum.StrEnum):
     ENDED = "ended"
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=40, create_constraint=True, name=name,
-                values_callable=lambda members: [m.value for m in members],
-                validate_strings=True)
 
 
 class LegalAction(Base):
@@ -51,8 +47,9 @@ class LegalAction(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    tool: Mapped[LegalTool] = mapped_column(_enum(LegalTool, "legal_tool"), index=True)
-    status: Mapped[LegalStatus] = mapped_column(_enum(LegalStatus, "legal_status"))
+    tool: Mapped[LegalTool] = mapped_column(str_enum(LegalTool, "legal_tool", length=40),
+                                            index=True)
+    status: Mapped[LegalStatus] = mapped_column(str_enum(LegalStatus, "legal_status", length=40))
     respondent: Mapped[str | None] = mapped_column(String(200))   # how the file names them
     started_at: Mapped[datetime] = mapped_column(Timestamp())
     started_by: Mapped[str] = mapped_column(String(64))

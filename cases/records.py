@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -12,7 +11,6 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -23,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cases.base import Base, Timestamp
+from cases.base import Base, Timestamp, str_enum
 from cases.config import normalise_postcode
 from cases.enums import (
     AssessmentKind,
@@ -84,10 +82,6 @@ class CaseStatusConflict(CaseError):
     """The case's status forbids the operation (closed when it must be open, or the reverse)."""
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=32, create_constraint=True, name=name,
-                values_callable=lambda members: [m.value for m in members],
-                validate_strings=True)
 
 
 def _utcnow() -> datetime:
@@ -214,15 +208,15 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"))
-    stage: Mapped[Stage] = mapped_column(_enum(Stage, "stage"))
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, "case_status"))
+    stage: Mapped[Stage] = mapped_column(str_enum(Stage, "stage"))
     priority: Mapped[int | None] = mapped_column(SmallInteger)
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"))
     received_at: Mapped[datetime] = mapped_column(Timestamp(), index=True)
     first_contact_due_at: Mapped[datetime | None] = mapped_column(Timestamp())
     first_contact_at: Mapped[datetime | None] = mapped_column(Timestamp())
     first_contact_breached_at: Mapped[datetime | None] = mapped_column(Timestamp())
-    category: Mapped[Category] = mapped_column(_enum(Category, "category"))
+    category: Mapped[Category] = mapped_column(str_enum(Category, "category"))
     hate_strands: Mapped[list[str]] = mapped_column(JSON, default=list)
     hate: Mapped[bool] = mapped_column(default=False)
     safeguarding: Mapped[bool] = mapped_column(default=False)
@@ -236,7 +230,7 @@ class Case(Base):
     next_update_due_at: Mapped[datetime | None] = mapped_column(Timestamp())
     closed_at: Mapped[datetime | None] = mapped_column(Timestamp())
     closure_reason: Mapped[ClosureReason | None] = mapped_column(
-        _enum(ClosureReason, "closure_reason"))
+        str_enum(ClosureReason, "closure_reason"))
     retention_until: Mapped[date | None] = mapped_column(Date)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
     linked_from: Mapped[str | None] = mapped_column(String(20))
@@ -286,7 +280,7 @@ class CaseParty(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
-    role: Mapped[PartyRole] = mapped_column(_enum(PartyRole, "party_role"))
+    role: Mapped[PartyRole] = mapped_column(str_enum(PartyRole, "party_role"))
     contact_preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     case: Mapped[Case] = relationship(back_populates="parties")
@@ -307,9 +301,9 @@ class Incident(Base):
     postcode: Mapped[str | None] = mapped_column(String(8), index=True)
     normalised_address: Mapped[str | None] = mapped_column(String(500), index=True)
     ward: Mapped[str | None] = mapped_column(String(128))
-    category: Mapped[Category] = mapped_column(_enum(Category, "category"))
+    category: Mapped[Category] = mapped_column(str_enum(Category, "category"))
     hate_strands: Mapped[list[str]] = mapped_column(JSON, default=list)
-    source: Mapped[IncidentSource] = mapped_column(_enum(IncidentSource, "incident_source"))
+    source: Mapped[IncidentSource] = mapped_column(str_enum(IncidentSource, "incident_source"))
 
     case: Mapped[Case] = relationship(back_populates="incidents")
 
@@ -323,10 +317,10 @@ class RiskAssessment(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     assessed_at: Mapped[datetime] = mapped_column(Timestamp())
     assessed_by: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[AssessmentKind] = mapped_column(_enum(AssessmentKind, "assessment_kind"))
-    harm: Mapped[Level | None] = mapped_column(_enum(Level, "harm"))
+    kind: Mapped[AssessmentKind] = mapped_column(str_enum(AssessmentKind, "assessment_kind"))
+    harm: Mapped[Level | None] = mapped_column(str_enum(Level, "harm"))
     vulnerability: Mapped[dict[str, bool] | None] = mapped_column(JSON)
-    community_impact: Mapped[Level | None] = mapped_column(_enum(Level, "community_impact"))
+    community_impact: Mapped[Level | None] = mapped_column(str_enum(Level, "community_impact"))
     child_at_risk: Mapped[bool] = mapped_column(default=False)
     vulnerable_adult: Mapped[bool] = mapped_column(default=False)
     threat_of_violence: Mapped[bool] = mapped_column(default=False)
@@ -364,9 +358,9 @@ class ContactLogEntry(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(Timestamp())
     by: Mapped[str] = mapped_column(String(64))
-    direction: Mapped[Direction] = mapped_column(_enum(Direction, "direction"))
-    method: Mapped[ContactMethod] = mapped_column(_enum(ContactMethod, "contact_method"))
-    kind: Mapped[ContactKind] = mapped_column(_enum(ContactKind, "contact_kind"))
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, "direction"))
+    method: Mapped[ContactMethod] = mapped_column(str_enum(ContactMethod, "contact_method"))
+    kind: Mapped[ContactKind] = mapped_column(str_enum(ContactKind, "contact_kind"))
     summary: Mapped[str] = mapped_column(Text)
 
 
@@ -381,7 +375,7 @@ class Disclosure(Base):
     by: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(200))
     what: Mapped[str] = mapped_column(Text)
-    legal_basis: Mapped[LegalBasis] = mapped_column(_enum(LegalBasis, "legal_basis"))
+    legal_basis: Mapped[LegalBasis] = mapped_column(str_enum(LegalBasis, "legal_basis"))
     note: Mapped[str | None] = mapped_column(Text)
 
 
@@ -398,5 +392,5 @@ class CaseLink(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     linked_case_id: Mapped[int] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    reason: Mapped[LinkReason] = mapped_column(_enum(LinkReason, "link_reason"))
+    reason: Mapped[LinkReason] = mapped_column(str_enum(LinkReason, "link_reason"))
     created_at: Mapped[datetime] = mapped_column(Timestamp(), default=_utcnow)

@@ -15,11 +15,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, Select, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Integer, Select, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cases.audit import AuditRecord, record
-from cases.base import Base, Timestamp
+from cases.base import Base, Timestamp, str_enum
 from cases.config import get_setting
 from cases.contact import record_disclosure
 from cases.enums import CaseStatus, LegalBasis
@@ -67,10 +67,6 @@ SAFEGUARDING_KINDS = {AtRisk.CHILD: "safeguarding_children", AtRisk.ADULT: "safe
 ANSWERED = (ReferralStatus.ACCEPTED, ReferralStatus.DECLINED, ReferralStatus.DONE)
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=32, create_constraint=True, name=name,
-                values_callable=lambda members: [m.value for m in members],
-                validate_strings=True)
 
 
 class Referral(Base):
@@ -84,14 +80,14 @@ class Referral(Base):
     agency_code: Mapped[str] = mapped_column(String(32))
     agency_name: Mapped[str] = mapped_column(String(128))
     agency_email: Mapped[str | None] = mapped_column(String(254))
-    kind: Mapped[ReferralKind] = mapped_column(_enum(ReferralKind, "referral_kind"))
-    status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus, "referral_status"),
+    kind: Mapped[ReferralKind] = mapped_column(str_enum(ReferralKind, "referral_kind"))
+    status: Mapped[ReferralStatus] = mapped_column(str_enum(ReferralStatus, "referral_status"),
                                                    index=True)
-    legal_basis: Mapped[LegalBasis] = mapped_column(_enum(LegalBasis, "referral_legal_basis"))
+    legal_basis: Mapped[LegalBasis] = mapped_column(str_enum(LegalBasis, "referral_legal_basis"))
     disclosed: Mapped[list[str]] = mapped_column(JSON, default=list)
     reason: Mapped[str] = mapped_column(Text)
     disclosure_id: Mapped[int | None] = mapped_column(ForeignKey("disclosures.id"))
-    at_risk: Mapped[AtRisk | None] = mapped_column(_enum(AtRisk, "referral_at_risk"))
+    at_risk: Mapped[AtRisk | None] = mapped_column(str_enum(AtRisk, "referral_at_risk"))
     external_reference: Mapped[str | None] = mapped_column(String(64))
     referred_at: Mapped[datetime] = mapped_column(Timestamp())
     referred_by: Mapped[str] = mapped_column(String(64))

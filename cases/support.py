@@ -14,11 +14,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, Select, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Integer, Select, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cases.audit import AuditRecord, record
-from cases.base import Base, Timestamp
+from cases.base import Base, Timestamp, str_enum
 from cases.contact import record_disclosure
 from cases.enums import CaseStatus, LegalBasis
 from cases.people import Role, find_user
@@ -53,10 +53,6 @@ class OwnerKind(enum.StrEnum):
     USER = "user"
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=32, create_constraint=True, name=name,
-                values_callable=lambda members: [m.value for m in members],
-                validate_strings=True)
 
 
 class CaseConference(Base):
@@ -69,7 +65,7 @@ class CaseConference(Base):
     starts_at: Mapped[datetime] = mapped_column(Timestamp())
     venue: Mapped[str] = mapped_column(String(300))
     invited: Mapped[list[str]] = mapped_column(JSON, default=list)
-    status: Mapped[ConferenceStatus] = mapped_column(_enum(ConferenceStatus,
+    status: Mapped[ConferenceStatus] = mapped_column(str_enum(ConferenceStatus,
                                                            "conference_status"))
     scheduled_at: Mapped[datetime] = mapped_column(Timestamp())
     scheduled_by: Mapped[str] = mapped_column(String(64))
@@ -77,7 +73,7 @@ class CaseConference(Base):
     recorded_by: Mapped[str | None] = mapped_column(String(64))
     attendees: Mapped[list[str]] = mapped_column(JSON, default=list)
     summary: Mapped[str | None] = mapped_column(Text)
-    legal_basis: Mapped[LegalBasis | None] = mapped_column(_enum(LegalBasis,
+    legal_basis: Mapped[LegalBasis | None] = mapped_column(str_enum(LegalBasis,
                                                                  "conference_legal_basis"))
 
 
@@ -91,12 +87,12 @@ class ConferenceAction(Base):
         ForeignKey("case_conferences.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(MAX_ACTION_TEXT))
-    owner_kind: Mapped[OwnerKind] = mapped_column(_enum(OwnerKind, "action_owner_kind"))
+    owner_kind: Mapped[OwnerKind] = mapped_column(str_enum(OwnerKind, "action_owner_kind"))
     owner: Mapped[str] = mapped_column(String(64))
     owner_name: Mapped[str] = mapped_column(String(128))
     owner_email: Mapped[str | None] = mapped_column(String(254))
     due_at: Mapped[datetime] = mapped_column(Timestamp())
-    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus, "action_status"),
+    status: Mapped[ActionStatus] = mapped_column(str_enum(ActionStatus, "action_status"),
                                                  index=True)
     done_at: Mapped[datetime | None] = mapped_column(Timestamp())
     done_by: Mapped[str | None] = mapped_column(String(64))
