@@ -125,3 +125,42 @@ def test_responsibility_a_change_of_circumstances_that_raises_the_risk_moves_the
     life.complete(case.reference, "review_risk", {**ASSESSMENT, "raise_priority": True})
     contact = life.task(case.reference, "first_contact")
     assert contact.due_at == datetime(2027, 3, 2, 17, 0, tzinfo=UTC)   # now 1 working day
+
+
+EVIDENCE_ASK = {"kinds": {"diary_sheet": True, "photo": True, "audio": False},
+                "reason": "To show how late the music goes on and how often."}
+NO_CONFRONTING = "do not confront the"
+
+
+def test_responsibility_do_not_confront_every_letter_asking_for_help_gives_the_safety_advice(
+        life):
+    case = life.open(MON)
+    start_stage(life.session, life.engine, case.reference, "asb_evidence_request",
+                actor="olivia")
+    life.complete(case.reference, "ask_for_evidence", EVIDENCE_ASK)
+    life.at(datetime(2027, 3, 8, 17, 1, tzinfo=UTC))      # the evidence is a day late
+    letters = {m.template: " ".join(m.body_text.split()) for m in life.outbox(case.reference)}
+    for template in ("acknowledgement", "evidence_request", "evidence_reminder"):
+        advice = letters[template]
+        assert f"please {NO_CONFRONTING} person responsible" in advice, template
+        assert "Only collect evidence where it is safe for you to do so" in advice, template
+        assert "call 999" in advice, template
+
+
+def test_responsibility_stay_in_contact_the_officer_is_named_and_silence_is_followed_up(life):
+    case = life.open(MON)
+    acknowledgement = " ".join(life.outbox(case.reference)[0].body_text.split())
+    assert "Your case officer is Olivia Officer" in acknowledgement
+    assert "Please contact them if anything changes" in acknowledgement
+    assert "olivia@council.example.org" in acknowledgement
+    start_stage(life.session, life.engine, case.reference, "asb_evidence_request",
+                actor="olivia")
+    life.complete(case.reference, "ask_for_evidence", EVIDENCE_ASK)
+    # A reporter who goes quiet is reminded twice, then their officer is asked to follow up.
+    for day in (8, 15, 22):
+        life.at(datetime(2027, 3, day, 17, 1, tzinfo=UTC))
+    reminders = [m for m in life.outbox(case.reference) if m.template == "evidence_reminder"]
+    assert len(reminders) == 2
+    follow_up = life.task(case.reference, "evidence_not_received")
+    assert (follow_up.assignee, follow_up.title) == (
+        "olivia", "Evidence not received: decide what next")

@@ -65,6 +65,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .officer.process_view import bp as process_view_bp
 
     app.register_blueprint(process_view_bp)
+    from .officer.challenges import bp as challenges_bp
+
+    app.register_blueprint(challenges_bp)
     from .admin import bp as admin_bp
 
     app.register_blueprint(admin_bp)

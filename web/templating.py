@@ -24,6 +24,8 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("Inbox", "/inbox", frozenset({Role.OFFICER, Role.TEAM_LEADER, Role.PARTNER, Role.MANAGER})),
     ("Cases", "/cases", frozenset({Role.OFFICER, Role.TEAM_LEADER})),
     ("New report", "/reports/new", frozenset({Role.OFFICER, Role.TEAM_LEADER})),
+    ("Case Reviews", "/case-reviews", frozenset({Role.TEAM_LEADER, Role.MANAGER})),
+    ("Complaints", "/complaints", frozenset({Role.TEAM_LEADER, Role.MANAGER})),
     ("Diagrams", "/diagrams", frozenset({Role.PROCESS_OWNER})),
     ("Dashboard", "/dashboard", frozenset({Role.MANAGER})),
     ("Admin", "/admin", frozenset({Role.ADMIN})),

@@ -25,6 +25,8 @@ from cases.outbox import MessageChannel, OutboxMessage
 from cases.people import PartnerAgency, User
 from cases.records import Case
 from engine import clock
+from tasks.case_review import apply_for_case_review
+from tasks.complaints import make_complaint
 from tests.api.support import PEOPLE, XMAS_EVE, Api, make_api, report
 from web.extensions import unit
 
@@ -81,6 +83,21 @@ POLICY: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/tasks/<task_id>/release"): (400, 302, 403, 404, 302, 404, 403, 403, 403, 404),
     ("POST", "/tasks/<task_id>/assign"): (400, 403, 403, 403, 400, 404, 403, 403, 403, 403),
     ("POST", "/sign-out"): (400,) + (302,) * 9,
+    # ASB Case Reviews and complaints: team leaders and managers run them and see every one;
+    # officers record them (from the phone or the counter) but may not read them.
+    ("GET", "/case-reviews"): (SIGN_IN, 403, 403, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "/case-reviews/new"): (SIGN_IN, 200, 200, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/case-reviews/new"): (400, 400, 400, 400, 400, 400, 400, 403, 403, 403),
+    ("GET", "/case-reviews/<review_ref>"): (SIGN_IN, 403, 403, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "/complaints"): (SIGN_IN, 403, 403, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "/complaints/new"): (SIGN_IN, 200, 200, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/complaints/new"): (400, 400, 400, 400, 400, 400, 400, 403, 403, 403),
+    ("GET", "/complaints/<complaint_ref>"): (SIGN_IN, 403, 403, 403, 200, 200, 200, 403, 403, 403),
+    # Stage 1 is not yet acknowledged: nothing can be extended or escalated (a re-shown page).
+    ("POST", "/complaints/<complaint_ref>/extension"):
+        (400, 403, 403, 403, 400, 400, 400, 403, 403, 403),
+    ("POST", "/complaints/<complaint_ref>/escalation"):
+        (400, 403, 403, 403, 400, 400, 400, 403, 403, 403),
 }
 
 
@@ -154,12 +171,21 @@ def _build(tmp_path: Path) -> Fixture:
         item_id = session.scalar(select(EvidenceItem.id).join(Case).where(Case.reference == ref))
     assert item_id is not None
     with api.app.app_context(), unit() as session:
+        engine = api.app.extensions["asb"]["engine"]
+        applicant = {"name": "Ann Applicant", "phone": "07700 900123"}
+        review_ref = apply_for_case_review(
+            session, engine, applicant=applicant, description="Nothing has changed",
+            case_reference=ref, actor="olivia").reference
+        complaint_ref = make_complaint(session, engine, complainant=applicant,
+                                       about="No one called back", actor="olivia").reference
+    with api.app.app_context(), unit() as session:
         olivia_user = session.scalars(select(User).where(User.name == "olivia")).one()
         team_id, agency_id = olivia_user.team_id, session.scalar(select(PartnerAgency.id))
     return Fixture(api, {"reference": ref, "task_id": task, "message_id": str(letter),
                          "item_id": str(item_id), "user_id": str(olivia_user.id),
                          "team_id": str(team_id), "agency_id": str(agency_id),
-                         "key": "retention_years", "setting_id": "999999"})
+                         "key": "retention_years", "setting_id": "999999",
+                         "review_ref": review_ref, "complaint_ref": complaint_ref})
 
 
 def _client(api: Api, who: str):  # type: ignore[no-untyped-def]

@@ -128,6 +128,7 @@ def case_file(reference: str) -> str:
         positions=process_view.outlines(session, case),
         casework=casework_of(session, case),
         can_start=user().role in (Role.OFFICER, Role.TEAM_LEADER) and not via_break_glass,
+        can_read_challenges=user().role in (Role.TEAM_LEADER, Role.MANAGER),
         events=timeline.timeline(session, case, tasks, assessments), now=clock.now())
 
 
