@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import inspect
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -35,6 +36,27 @@ class ServiceContext:
 
 Handler = Callable[..., Any]
 
+
+@dataclass(frozen=True)
+class OperatorParams:
+    """The parameters an operation takes: required ones, optional ones, and whether any other."""
+
+    required: frozenset[str] = frozenset()
+    optional: frozenset[str] = frozenset()
+    any_other: bool = False
+
+    @classmethod
+    def of(cls, fn: Handler) -> OperatorParams:
+        """Read the parameters from a handler's signature ``fn(ctx, ...)``."""
+        try:
+            params = list(inspect.signature(fn).parameters.values())[1:]
+        except (TypeError, ValueError):  # a builtin without a readable signature
+            return cls(any_other=True)
+        named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        return cls(required=frozenset(p.name for p in named if p.default is p.empty),
+                   optional=frozenset(p.name for p in named if p.default is not p.empty),
+                   any_other=any(p.kind is p.VAR_KEYWORD for p in params))
+
 _current: ContextVar[ServiceContext | None] = ContextVar("asb_service_context", default=None)
 
 
@@ -43,13 +65,21 @@ class HandlerRegistry:
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._params: dict[str, OperatorParams] = {}
 
-    def register(self, name: str, fn: Handler | None = None) -> Any:
-        """Register ``fn`` under ``name``; usable as a decorator."""
+    def register(self, name: str, fn: Handler | None = None, *,
+                 params: Iterable[str] | None = None, optional: Iterable[str] = ()) -> Any:
+        """Register ``fn`` under ``name``; usable as a decorator.
+
+        ``params`` (required) and ``optional`` declare the parameters a diagram passes; without
+        them they are read from the handler's signature after ``ctx``.
+        """
         def add(func: Handler) -> Handler:
             if name in self._handlers and self._handlers[name] is not func:
                 raise ValueError(f"operation {name!r} is already registered")
             self._handlers[name] = func
+            self._params[name] = (OperatorParams.of(func) if params is None else OperatorParams(
+                frozenset(params), frozenset(optional)))
             return func
 
         return add(fn) if fn is not None else add
@@ -64,6 +94,10 @@ class HandlerRegistry:
     def names(self) -> set[str]:
         """Return every registered operation name (for diagram validation)."""
         return set(self._handlers)
+
+    def operators(self) -> dict[str, OperatorParams]:
+        """Return every operation name with the parameters it takes (for diagram validation)."""
+        return dict(self._params)
 
 
 @contextmanager

@@ -340,6 +340,8 @@ _BUILTINS: dict[str, Any] = {
     "_pow_": _guard_pow, "_mul_": _guard_mul, "_lshift_": _guard_lshift,
     "_add_": lambda left, right: _sized(left + right),
 }
+# The names every piece of diagram code may use without defining them.
+BUILTIN_NAMES = frozenset(k for k in _BUILTINS if not k.startswith("_"))
 
 # -- compiling -----------------------------------------------------------------------------
 

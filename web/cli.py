@@ -10,7 +10,9 @@ from pathlib import Path
 from types import FrameType
 
 import click
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from engine.database import default_url, make_engine, make_session_factory, unit_of_work
 from engine.errors import DiagramInvalid
@@ -136,11 +138,30 @@ def diagrams() -> None:
     """Work with BPMN and DMN files."""
 
 
+def _session_here() -> Session | None:
+    """A session on this installation's database, if there is one with the schema; else None."""
+    from cases import config as council_config
+    from engine.models import DefinitionVersion
+
+    instance = Path(os.environ.get("ASB_INSTANCE", "instance")).resolve() / "asb.sqlite"
+    if not os.environ.get("DATABASE_URL") and not instance.is_file():
+        return None
+    session = make_session_factory(make_engine(default_url()))()
+    try:
+        session.scalars(select(DefinitionVersion.id).limit(1)).first()
+        council_config.get_setting(session, "first_contact_working_days")
+    except SQLAlchemyError:
+        session.close()
+        return None
+    return session
+
+
 @diagrams.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(files: tuple[str, ...]) -> None:
-    """Check that diagrams parse and can run here; print one line per problem."""
+    """Check diagrams against every rule and promise; print one line per problem."""
     from engine.forms import load_directory as load_forms
+    from tasks.diagram_checks import check_diagram
     from tasks.wiring import build_engine
 
     sources: dict[str, bytes] = {}
@@ -150,12 +171,50 @@ def validate(files: tuple[str, ...]) -> None:
             _fail(f"{name}: no such file", 2)
         sources[path.name] = path.read_bytes()
     # Task forms live in a forms/ folder beside the diagrams, as in bpmn/forms/.
-    forms = load_forms(Path(files[0]).parent / "forms")
+    forms = {**load_forms(BPMN_DIR / "forms"), **load_forms(Path(files[0]).parent / "forms")}
+    failed = False
+    session = _session_here()
     try:
-        parsed = build_engine().definitions.parse(sources, forms)
+        for name in files:
+            raw = sources[Path(name).name]
+            if name.endswith(".dmn"):
+                continue
+            others = {k: v for k, v in sources.items() if k != Path(name).name}
+            for p in check_diagram(session, raw, bpmn_dir=BPMN_DIR, forms=forms, others=others):
+                failed = failed or p.severity == "error"
+                note = "" if p.severity == "error" else f"{p.severity}: "
+                click.echo(f"{name}: {p.element_id} ({p.element_type}): {note}{p.message}",
+                           err=True)
+    finally:
+        if session is not None:
+            session.rollback()
+            session.close()
+    if failed:
+        sys.exit(1)
+    ours = {pid for raw in sources.values() for pid in _process_ids(raw)}
+    shipped = {f"shipped/{p.name}": p.read_bytes() for p in sorted(BPMN_DIR.glob("*"))
+               if p.suffix in (".bpmn", ".dmn") and p.name not in sources
+               and not ours & set(_process_ids(p.read_bytes()))}
+    try:
+        parsed = build_engine().definitions.parse({**shipped, **sources}, forms)
     except DiagramInvalid as exc:
-        for p in exc.problems:
-            click.echo(f"{p['element_id']} ({p['element_type']}): {p['message']}", err=True)
+        for problem in exc.problems:
+            where = next((n for n in files if f'id="{problem["element_id"]}"'.encode()
+                          in sources[Path(n).name]), files[0])
+            click.echo(f"{where}: {problem['element_id']} ({problem['element_type']}): "
+                       f"{problem['message']}", err=True)
         sys.exit(1)
     for proc in parsed:
-        click.echo(f"{proc.process_id}: can run (content {proc.content_hash[:12]})")
+        if proc.process_id in ours:
+            click.echo(f"{proc.process_id}: can run (content {proc.content_hash[:12]})")
+
+
+def _process_ids(raw: bytes) -> list[str]:
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(raw, parser=parser)
+    except etree.XMLSyntaxError:
+        return []
+    return [p.get("id") for p in root.iter("{*}process") if p.get("id")]

@@ -13,7 +13,7 @@ from web.access import DIAGRAM_EDITORS, DIAGRAM_READERS
 from web.extensions import case_engine, db
 
 from .common import audit, require_role
-from .drafts import MAX_BYTES, DraftBook, NotADiagram
+from .drafts import MAX_BYTES, DraftBook, NotADiagram, encode_source, errors
 from .errors import ApiError
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
@@ -67,7 +67,7 @@ def get_diagram(diagram_id: int) -> Response:
     row = _version(diagram_id)
     text = _book().source(row)
     audit(db(), "api.diagram_viewed", "definition", str(row.id), process_id=row.process_id)
-    return Response(text.encode("utf-8"), status=200, mimetype="application/xml")
+    return Response(encode_source(text), status=200, mimetype="application/xml")
 
 
 def publish_diagram(diagram_id: int) -> Response:
@@ -76,7 +76,7 @@ def publish_diagram(diagram_id: int) -> Response:
     session = db()
     draft = _book().publish(session, _version(diagram_id))
     if not draft.executable:
-        details = {p["element_id"]: p["message"] for p in draft.problems}
+        details = {p["element_id"]: p["message"] for p in errors(draft.problems)}
         raise ApiError(422, "the diagram cannot run", details, problems=draft.problems)
     body = draft.describe()
     audit(session, "api.diagram_published", "definition", str(body["id"]),

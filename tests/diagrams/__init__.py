@@ -1,0 +1,1 @@
+"""Diagram validation and the promises no diagram may break."""
