@@ -331,3 +331,11 @@ def test_reported_person_context_needs_a_name_and_reference():
     del facts["reported_person"]
     with pytest.raises(LetterContextInvalid):
         reported_person_context(facts)
+
+
+def test_a_warning_letter_from_an_officer_without_a_phone_gives_the_councils():
+    facts = case_facts_with_every_reporter_field()
+    facts["officer"] = {"name": OFFICER["name"]}  # a new starter: no direct line, no e-mail
+    letter = render("warning_to_reported_person", reported_person_context(facts))
+    assert f"contact {OFFICER['name']} on {COUNCIL['phone']}" in " ".join(letter.text.split())
+    assert COUNCIL["email"] in letter.text

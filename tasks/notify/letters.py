@@ -407,10 +407,14 @@ def reported_person_context(case_facts: Mapping[str, Any]) -> dict[str, Any]:
     behaviours = list(dict.fromkeys(
         BEHAVIOUR_DESCRIPTIONS.get(str(code), BEHAVIOUR_DESCRIPTIONS["other"])
         for code in codes))
+    council = _pick(case_facts.get("council"), _COUNCIL_FIELDS)
+    # An officer with no phone or e-mail of their own is reached through the council's.
+    officer = {**{f: council[f] for f in ("phone", "email") if f in council},
+               **_pick(case_facts.get("officer"), _OFFICER_FIELDS)}
     context: dict[str, Any] = {
         "case_reference": reference,
-        "council": _pick(case_facts.get("council"), _COUNCIL_FIELDS),
-        "officer": _pick(case_facts.get("officer"), _OFFICER_FIELDS),
+        "council": council,
+        "officer": officer,
         "recipient_name": str(person["name"]),
         "recipient_address": person.get("address") or "",
         "behaviours": behaviours,
