@@ -1,4 +1,9 @@
-"""Process definitions: parse BPMN/DMN files, version them by content hash, cache parsed specs."""
+"""Process definitions: parse BPMN/DMN files, version them by content hash, cache parsed specs.
+
+Comparing two versions (``diff_bundles``, ``ElementChange``...) and the data names a version's
+code reads and sets (``data_names``) live in engine/version_diff.py; they are imported here so
+``engine.definitions`` keeps offering them.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +13,69 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from sqlalchemy import func, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from . import clock
 from .errors import DefinitionNotFound, DiagramInvalid
 from .forms import check_schema, form_keys
 from .forms import load_directory as load_forms
-from .models import DefinitionVersion
+from .models import DefinitionVersion, InstanceStatus, ProcessInstance
 from .sandbox import UnsafeCode, check_code
 from .serializer import InstanceSerializer
+from .version_diff import (
+    CHANGE_WORDS,
+    SPEC_REGISTRY,
+    ElementChange,
+    change_words,
+    data_names,
+    diff_bundles,
+    event_data,
+    expressions,
+    spec_label,
+)
+
+__all__ = [
+    "CHANGE_WORDS", "SPEC_REGISTRY", "DefinitionStore", "ElementChange", "ParsedProcess",
+    "Specs", "VersionCounts", "change_words", "check_specs", "data_names", "diff_bundles",
+    "event_data", "instance_counts", "parse_sources", "spec_label",
+]
 
 Specs = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
+
+
+@dataclass(frozen=True)
+class VersionCounts:
+    """How many instances of one definition version are running and have finished."""
+
+    running: int = 0
+    finished: int = 0
+    running_cases: int = 0  # distinct business keys among the running instances
+
+
+_ENDED = (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED)
+
+
+def instance_counts(session: Session, process_id: str | None = None) -> dict[int, VersionCounts]:
+    """Count instances per definition version (of one process, or all) in one grouped query."""
+    ended = ProcessInstance.status.in_(_ENDED)
+    stmt = (select(ProcessInstance.definition_id,
+                   func.sum(case((ended, 0), else_=1)),
+                   func.sum(case((ended, 1), else_=0)),
+                   func.count(distinct(case((ended, None), else_=ProcessInstance.business_key))))
+            .group_by(ProcessInstance.definition_id))
+    if process_id is not None:
+        stmt = stmt.where(ProcessInstance.process_id == process_id)
+    return {int(def_id): VersionCounts(int(running or 0), int(finished or 0), int(cases or 0))
+            for def_id, running, finished, cases in session.execute(stmt)}
 
 
 @dataclass(frozen=True)
@@ -45,38 +93,12 @@ def _problem(element_id: str, element_type: str, message: str) -> dict[str, str]
     return {"element_id": element_id, "element_type": element_type, "message": message}
 
 
-def _expressions(spec: BpmnProcessSpec) -> Iterable[tuple[str, str, str, str]]:
-    """Yield (element id, element type, source, mode) for every piece of diagram code."""
-    for ts in spec.task_specs.values():
-        bpmn_id = getattr(ts, "bpmn_id", None) or ts.name
-        kind = type(ts).__name__
-        script = getattr(ts, "script", None)
-        if script:
-            yield bpmn_id, kind, script, "exec"
-        for attr in ("prescript", "postscript"):
-            if getattr(ts, attr, None):
-                yield bpmn_id, kind, getattr(ts, attr), "exec"
-        for cond, _target in getattr(ts, "cond_task_specs", None) or []:
-            text = cond.args[0] if cond is not None and getattr(cond, "args", None) else cond
-            if text:
-                yield bpmn_id, kind, str(text), "eval"
-        event_def = getattr(ts, "event_definition", None)
-        if isinstance(event_def, TimerEventDefinition) and event_def.expression:
-            yield bpmn_id, kind, event_def.expression, "eval"
-        for param in (getattr(ts, "operation_params", None) or {}).values():
-            yield bpmn_id, kind, str(param.get("value", "")), "eval"
-        props = (getattr(ts, "extensions", None) or {}).get("properties", {})
-        for key in ("due", "assignee"):
-            if props.get(key):
-                yield bpmn_id, kind, props[key], "eval"
-
-
 def check_specs(specs: Specs, operations: set[str] | None = None) -> list[dict[str, str]]:
     """Return problems that stop a parsed process from running safely here."""
     spec, subs = specs
     problems: list[dict[str, str]] = []
     for one in (spec, *subs.values()):
-        for element_id, kind, source, mode in _expressions(one):
+        for element_id, kind, source, mode in expressions(one):
             try:
                 check_code(source, mode)  # type: ignore[arg-type]
             except UnsafeCode as exc:
@@ -226,6 +248,17 @@ class DefinitionStore:
         if row is None and not missing_ok:
             raise DefinitionNotFound(f"no published definition for process {process_id!r}")
         return row
+
+    def published_at(self, session: Session, process_id: str, moment: datetime
+                     ) -> DefinitionVersion | None:
+        """Return the version of ``process_id`` that new instances used at ``moment``, if any."""
+        return session.scalar(
+            select(DefinitionVersion)
+            .where(DefinitionVersion.process_id == process_id,
+                   DefinitionVersion.published.is_(True),
+                   DefinitionVersion.published_at <= moment)
+            .order_by(DefinitionVersion.published_at.desc(), DefinitionVersion.version.desc())
+            .limit(1))
 
     def specs(self, version: DefinitionVersion) -> Specs:
         """Return the parsed specs of a version, parsed once (versions never change)."""

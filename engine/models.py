@@ -31,6 +31,7 @@ class InstanceStatus(enum.StrEnum):
     INCIDENT = "incident"  # a service task failed and waits for a retry
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    SUSPENDED = "suspended"  # a manager held it: nothing advances until resumed (control.py)
 
 
 class TaskStatus(enum.StrEnum):
@@ -79,6 +80,11 @@ class ProcessInstance(EngineBase):
     __table_args__ = (
         Index("ix_process_instances_due", "next_timer_at"),
         Index("ix_process_instances_retry", "next_retry_at"),
+        # The managers' instance list filters, each walked newest first (keyset on id).
+        Index("ix_process_instances_list_status", "status", "id"),
+        Index("ix_process_instances_list_process", "process_id", "id"),
+        Index("ix_process_instances_list_version", "definition_id", "id"),
+        Index("ix_process_instances_list_started", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,6 +104,7 @@ class ProcessInstance(EngineBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     definition: Mapped[DefinitionVersion] = relationship(lazy="select")
 
@@ -114,6 +121,11 @@ class HumanTask(EngineBase):
         Index("ix_human_tasks_inbox", "state", "assignee", "due_at", "id"),
         Index("ix_human_tasks_role", "state", "role", "due_at", "id"),
         Index("ix_human_tasks_case", "business_key", "created_at"),
+        # The managers' instance list, probed per instance: at a step; with overdue work.
+        Index("ix_human_tasks_open_step", "state", "name", "instance_id"),
+        Index("ix_human_tasks_open_due", "instance_id", "state", "due_at"),
+        # The manager's dashboard: open tasks past their due date (migration 0008d).
+        Index("ix_human_tasks_state_due", "state", "due_at", "name", "business_key"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the Spiff task UUID

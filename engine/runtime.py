@@ -34,7 +34,15 @@ from .errors import (
 )
 from .handlers import ServiceContext, service_context
 from .incidents import IncidentBook
-from .models import HumanTask, InstanceStatus, ProcessInstance, StoredMessage, TaskStatus
+from .migration import version_for
+from .models import (
+    DefinitionVersion,
+    HumanTask,
+    InstanceStatus,
+    ProcessInstance,
+    StoredMessage,
+    TaskStatus,
+)
 from .projection import next_timer, status_of, sync_tasks
 from .scripting import ProductScriptEngine
 from .serializer import InstanceSerializer
@@ -87,7 +95,10 @@ class CaseEngine:
                               fresh=fresh)
         # Processes handlers asked for start now, in the same transaction, after this save.
         for process_id, data in follow_ups or ():
-            started = self.start(session, process_id, row.business_key, data, actor=actor)
+            # They run the versions the case runs (docs/versions.md), like the stages do.
+            pinned = version_for(session, self.definitions, row.business_key, process_id)
+            started = self.start(session, process_id, row.business_key, data, actor=actor,
+                                 version=pinned)
             new.extend(session.scalars(select(HumanTask).where(
                 HumanTask.instance_id == started.id, HumanTask.state == TaskStatus.OPEN)))
         return new
@@ -105,10 +116,13 @@ class CaseEngine:
                 done.finished_by = actor
         row.state_json = self.serializer.dumps(workflow)
         row.serializer_version = self.serializer.version
+        held = row.status is InstanceStatus.SUSPENDED  # only engine/control.py resumes it
         row.status = status_of(workflow)
         row.next_timer_at = None if row.status in ENDED else next_timer(workflow)
         if row.next_retry_at is not None or self.incidents.touched(session, row):
             row.next_retry_at = self.incidents.next_retry(session, row)
+        if held and row.status not in ENDED:
+            row.status, row.next_timer_at, row.next_retry_at = InstanceStatus.SUSPENDED, None, None
         row.updated_at = now
         if row.status in ENDED and row.ended_at is None:
             row.ended_at = now
@@ -202,10 +216,13 @@ class CaseEngine:
     # -- public API -----------------------------------------------------------------------
 
     def start(self, session: Session, process_id: str, business_key: str,
-              data: dict[str, Any] | None = None, actor: str = "system") -> ProcessInstance:
-        """Start the published version of ``process_id`` and run it until every branch waits."""
-        version = self.definitions.published(session, process_id)
+              data: dict[str, Any] | None = None, actor: str = "system", *,
+              version: DefinitionVersion | None = None) -> ProcessInstance:
+        """Start ``version`` (default: the published one) and run until every branch waits."""
+        if version is None:
+            version = self.definitions.published(session, process_id)
         assert version is not None
+        assert version.process_id == process_id
         spec, subs = self.definitions.specs(version)
         workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
         first = workflow.get_next_task(state=TaskState.READY)
@@ -225,6 +242,15 @@ class CaseEngine:
             follow = self._advance(session, row, workflow, actor)
             self._save(session, row, workflow, actor=actor, fresh=True, follow_ups=follow)
         return row
+
+    def store_migrated(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
+                       version: DefinitionVersion, *, actor: str) -> None:
+        """Save a workflow moved onto ``version`` (see ``engine.migration``), with its tasks."""
+        row.definition = version
+        row.definition_id = version.id
+        row.revision += 1
+        with session.no_autoflush:
+            self._write(session, row, workflow, actor=actor, completed_id=None, fresh=False)
 
     def get(self, session: Session, instance_id: int) -> ProcessInstance:
         """Return an instance row by id."""
@@ -252,6 +278,8 @@ class CaseEngine:
         row, task_row = self._lock_for_task(session, task_id)
         if task_row.state is not TaskStatus.OPEN:
             raise TaskConflict(f"the task was {task_row.state.value} meanwhile")
+        if row.status is InstanceStatus.SUSPENDED:
+            raise TaskConflict("the process is suspended: a manager must resume it first")
         schema = self.form_schema(session, task_row)
         if schema is not None:
             errors = forms.validate(schema, data or {})
@@ -292,6 +320,8 @@ class CaseEngine:
             raise TaskConflict(f"the task was {task_row.state.value} meanwhile")
         if task_row.assignee not in (None, actor):
             raise TaskConflict(f"the task is held by {task_row.assignee}")
+        if _row.status is InstanceStatus.SUSPENDED:
+            raise TaskConflict("the process is suspended: a manager must resume it first")
         if task_row.assignee != actor:
             task_row.assignee = actor
             self.audit.task(session, actor, "task_claimed", task_row)
@@ -310,6 +340,8 @@ class CaseEngine:
             row = self._lock(session, candidate.id)
             if row.status in ENDED:
                 continue
+            if row.status is InstanceStatus.SUSPENDED:
+                continue  # kept undelivered; engine/control.py delivers it on resume
             workflow = self.load(row, session)
             event = BpmnEvent(MessageEventDefinition(name), payload=payload or {})
             try:
@@ -371,7 +403,7 @@ class CaseEngine:
     def wake(self, session: Session, instance_id: int, actor: str = "worker") -> ProcessInstance:
         """Fire what fell due (timers) and retry due incidents of one locked instance."""
         row = self._lock(session, instance_id)
-        if row.status in ENDED:
+        if row.status in ENDED or row.status is InstanceStatus.SUSPENDED:
             row.next_timer_at = row.next_retry_at = None
             return row
         workflow = self.load(row, session)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, MetaData
 # Every module that declares tables; imported so that their metadata is complete.
 MODEL_MODULES = (
     "engine.models",
+    "engine.migration",
     "cases.people",
     "cases.config",
     "cases.audit",

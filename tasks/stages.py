@@ -17,8 +17,11 @@ from sqlalchemy.orm import Session
 from cases.operations import case_by_reference
 from cases.people import Role, User, find_user
 from cases.records import Case, CaseDataInvalid, CaseStatus
+from engine.migration import version_for
 from engine.models import ProcessInstance
 from engine.runtime import CaseEngine
+
+from .cases_service import CASE_PROCESS
 
 
 @dataclass(frozen=True)
@@ -91,4 +94,7 @@ def start_stage(session: Session, engine: CaseEngine, reference: str, process_id
                             for row in running_stages(session, engine, reference)):
         raise CaseDataInvalid("stage", f"“{stage.title}” is already under way on this case")
     start = {**stage_start_data(session, case, actor), **(data or {})}
-    return engine.start(session, process_id, case.reference, start, actor=actor)
+    # The case runs the versions published when it started, or when it was last migrated.
+    version = version_for(session, engine.definitions, case.reference, process_id,
+                          anchor_process=CASE_PROCESS)
+    return engine.start(session, process_id, case.reference, start, actor=actor, version=version)
