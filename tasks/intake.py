@@ -18,14 +18,18 @@ from .registry import handlers
 
 @handlers.register("intake.link_related_cases")
 def link_related_cases(ctx: ServiceContext) -> dict[str, Any]:
-    """Link every open case about the same address, postcode or reported person."""
+    """Link every open case about the same address, postcode or reported person.
+
+    The links live on the case record only: a street with hundreds of open cases would
+    otherwise copy their references into every task of the workflow's stored state.
+    """
     case = case_of(ctx)
-    linked = set(ctx.data.get("linked_cases") or [])
+    linked = 0
     for other, reason in find_related_open_cases(ctx.session, case):
         link_cases(ctx.session, case, other, reason, at=ctx.now)
-        linked.add(other.reference)
-    ctx.data["linked_cases"] = sorted(linked)
-    return {"linked": len(linked)}
+        linked += 1
+    ctx.data.pop("linked_cases", None)
+    return {"linked": linked}
 
 
 @handlers.register("intake.check_repeat_victim")

@@ -324,3 +324,18 @@ def test_a_contact_time_before_the_report_is_refused_on_the_form_not_an_incident
     assert list(info.value.errors) == ["contacted_at"]
     assert contact.state is TaskStatus.OPEN  # the caller rolls back; nothing is recorded
     assert life.session.scalars(select(EngineIncident)).all() == []
+
+
+def test_related_cases_are_linked_on_the_record_not_copied_into_the_workflow(life):
+    from cases.matching import links_of
+
+    first = life.open(XMAS_EVE)
+    second = life.open(XMAS_EVE)
+    third = life.open(XMAS_EVE)      # the same street as the other two
+    linked = {other.reference for other, _reason in links_of(life.session, third)}
+    assert linked == {first.reference, second.reference}
+    (row,) = life.session.scalars(select(ProcessInstance).where(
+        ProcessInstance.business_key == third.reference,
+        ProcessInstance.process_id == "asb_case"))
+    # A street with hundreds of open cases must not make every task carry their references.
+    assert first.reference not in row.state_json and second.reference not in row.state_json
