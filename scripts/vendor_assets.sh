@@ -128,3 +128,77 @@ README
 vendor_bpmn_io bpmn-js "$BPMN_JS_VERSION" bpmn-font \
   bpmn-navigated-viewer.production.min.js bpmn-modeler.production.min.js
 vendor_bpmn_io dmn-js "$DMN_JS_VERSION" dmn-font dmn-modeler.production.min.js
+
+# -- bpmnlint (MIT), bundled for the browser ------------------------------------------------
+
+# The process owner's editor (web/static/js/owner/) lints the diagram while it is edited with
+# bpmnlint's recommended rules. bpmnlint is written for Node (CommonJS), so it is installed
+# with its dependencies at pinned versions and bundled once with a pinned esbuild into one
+# browser file that sets window.BpmnLint = {Linter, resolver, config, version}: the rules are
+# resolved from a static table (no loader at run time), the config extends
+# "bpmnlint:recommended". bpmnlint 12 needs @bpmn-io/lint-core, which the registry does not
+# serve, so the last 11.x release is used.
+BPMNLINT_VERSION=11.15.0
+ESBUILD_VERSION=0.28.2
+# bpmnlint's dependencies the rules use, pinned too, so a rebuild bundles the same code.
+BPMNLINT_UTILS_VERSION=1.1.1
+MIN_DASH_VERSION=5.1.0
+
+vendor_bpmnlint() {
+  local build="$WORK/bpmnlint-build" dest="$VENDOR/bpmnlint"
+  mkdir -p "$build"
+  cat > "$build/package.json" <<JSON
+{"name": "asb-bpmnlint-bundle", "private": true, "dependencies": {
+  "bpmnlint": "$BPMNLINT_VERSION", "bpmnlint-utils": "$BPMNLINT_UTILS_VERSION",
+  "min-dash": "$MIN_DASH_VERSION", "esbuild": "$ESBUILD_VERSION"}}
+JSON
+  (cd "$build" && npm install --silent --no-audit --no-fund --ignore-scripts --save-exact >/dev/null)
+  local got
+  got="$(node -p "require('$build/node_modules/bpmnlint/package.json').version")"
+  if [ "$got" != "$BPMNLINT_VERSION" ]; then
+    echo "vendor_assets: npm gave bpmnlint $got, expected $BPMNLINT_VERSION" >&2
+    exit 1
+  fi
+  # The entry point: every rule the recommended config names, in a static table.
+  (cd "$build" && node - "$BPMNLINT_VERSION" > entry.js) <<'JS'
+const version = process.argv[2];
+const recommended = require("bpmnlint/config/recommended");
+const names = Object.keys(recommended.rules).sort();
+const lines = [
+  'const { Linter } = require("bpmnlint");',
+  'const StaticResolver = require("bpmnlint/lib/resolver/static-resolver");',
+  "const cache = {",
+  '  "config:bpmnlint/recommended": require("bpmnlint/config/recommended"),',
+  ...names.map((name) => `  "rule:bpmnlint/${name}": require("bpmnlint/rules/${name}"),`),
+  "};",
+  "window.BpmnLint = {",
+  "  Linter,",
+  "  resolver: new StaticResolver(cache),",
+  '  config: { extends: "bpmnlint:recommended" },',
+  `  version: ${JSON.stringify(version)},`,
+  "};",
+];
+process.stdout.write(lines.join("\n") + "\n");
+JS
+  rm -rf "$dest"
+  mkdir -p "$dest"
+  (cd "$build" && ./node_modules/.bin/esbuild entry.js --bundle --minify --format=iife \
+    --platform=browser --target=es2020 --legal-comments=none --log-level=warning \
+    --outfile="$dest/bpmnlint.min.js")
+  if grep -q 'sourceMappingURL=' "$dest/bpmnlint.min.js"; then
+    echo "vendor_assets: a sourceMappingURL is in the bpmnlint bundle" >&2
+    exit 1
+  fi
+  cp "$build/node_modules/bpmnlint/LICENSE" "$dest/LICENSE"
+  cat > "$dest/README.md" <<README
+bpmnlint $BPMNLINT_VERSION (MIT licence, https://github.com/bpmn-io/bpmnlint) with its
+recommended rules, and what they use (bpmnlint-utils $BPMNLINT_UTILS_VERSION, min-dash
+$MIN_DASH_VERSION), bundled for the browser by scripts/vendor_assets.sh with esbuild
+$ESBUILD_VERSION into bpmnlint.min.js (do not edit by hand). It sets window.BpmnLint =
+{Linter, resolver, config, version}; config extends "bpmnlint:recommended".
+README
+  echo "$BPMNLINT_VERSION" > "$dest/VERSION"
+  echo "bpmnlint $BPMNLINT_VERSION bundled into ${dest#"$ROOT"/}"
+}
+
+vendor_bpmnlint

@@ -29,7 +29,6 @@ WORKSPACE_OF_ROLE: dict[Role, str] = {
 # path: (heading, roles allowed)
 WORKSPACE_LANDING_PAGES: dict[str, tuple[str, tuple[Role, ...]]] = {
     "/inbox": ("Inbox", (Role.OFFICER, Role.TEAM_LEADER, Role.PARTNER)),
-    "/diagrams": ("Process diagrams", (Role.PROCESS_OWNER,)),
     "/dashboard": ("Dashboard", (Role.MANAGER,)),
     "/admin": ("Administration", (Role.ADMIN,)),
 }
