@@ -12,7 +12,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cases.audit import AuditRecord, record
@@ -44,6 +44,9 @@ class LegalAction(Base):
     """One use of a legal tool on a case, from its first step to its outcome."""
 
     __tablename__ = "legal_actions"
+    # The manager's dashboard: actions started in a period, by tool and outcome (0008d).
+    __table_args__ = (Index("ix_legal_actions_started_figures", "started_at", "tool", "status",
+                            "outcome", "case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

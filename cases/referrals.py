@@ -15,7 +15,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, Select, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cases.audit import AuditRecord, record
@@ -73,6 +73,9 @@ class Referral(Base):
     """One referral of a case to one partner agency, and the partner's answer."""
 
     __tablename__ = "referrals"
+    # The manager's dashboard: referrals made in a period, by agency and status (0008d).
+    __table_args__ = (Index("ix_referrals_referred_figures", "referred_at", "agency_code",
+                            "status", "agency_name", "case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

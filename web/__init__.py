@@ -71,6 +71,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .admin import bp as admin_bp
 
     app.register_blueprint(admin_bp)
+    from .owner import bp as owner_bp
+
+    app.register_blueprint(owner_bp)
+    from .owner_dry_run import bp as owner_dry_run_bp
+
+    app.register_blueprint(owner_dry_run_bp)
+    from .manager.dashboard import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)
+    from .manager_instances import bp as manager_instances_bp
+
+    app.register_blueprint(manager_instances_bp)
     # Last: placeholders only for the workspace paths no blueprint above has taken.
     auth.add_workspace_landing_pages(app)
     if app.config["ASB_TESTING"]:

@@ -26,8 +26,9 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("New report", "/reports/new", frozenset({Role.OFFICER, Role.TEAM_LEADER})),
     ("Case Reviews", "/case-reviews", frozenset({Role.TEAM_LEADER, Role.MANAGER})),
     ("Complaints", "/complaints", frozenset({Role.TEAM_LEADER, Role.MANAGER})),
-    ("Diagrams", "/diagrams", frozenset({Role.PROCESS_OWNER})),
+    ("Diagrams", "/diagrams", frozenset({Role.PROCESS_OWNER, Role.MANAGER, Role.ADMIN})),
     ("Dashboard", "/dashboard", frozenset({Role.MANAGER})),
+    ("Instances", "/instances", frozenset({Role.MANAGER})),
     ("Admin", "/admin", frozenset({Role.ADMIN})),
 )
 

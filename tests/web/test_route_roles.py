@@ -25,6 +25,7 @@ from cases.outbox import MessageChannel, OutboxMessage
 from cases.people import PartnerAgency, User
 from cases.records import Case
 from engine import clock
+from engine.models import ProcessInstance
 from tasks.case_review import apply_for_case_review
 from tasks.complaints import make_complaint
 from tests.api.support import PEOPLE, XMAS_EVE, Api, make_api, report
@@ -52,7 +53,42 @@ POLICY: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/inbox"): (SIGN_IN, 200, 200, 200, 200, 200, 200, 403, 403, 200),
     ("GET", "/inbox/counts.json"): (401, 200, 200, 200, 200, 200, 200, 403, 403, 200),
     ("GET", "/dashboard"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 403, 403, 403),
-    ("GET", "/diagrams"): (SIGN_IN, 403, 403, 403, 403, 403, 403, 403, 200, 403),
+    # The cases behind a figure: with no figure named, the manager's request is refused (400).
+    ("GET", "/dashboard/cases"): (SIGN_IN, 403, 403, 403, 403, 403, 400, 403, 403, 403),
+    ("GET", "/dashboard/<figure>.csv"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 403, 403, 403),
+    ("GET", "/diagrams"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 200, 403),
+    ("GET", "/diagrams/dry-run"): (SIGN_IN, 403, 403, 403, 403, 403, 403, 200, 200, 403),
+    ("POST", "/diagrams/dry-run"): (400, 403, 403, 403, 403, 403, 403, 400, 400, 403),
+    # The process owner's workspace: managers read it (403 on pages that change diagrams);
+    # process owners and admins edit, publish and move cases. A POST with nothing but the
+    # CSRF token: a form refused (400), or not XML for the editor's calls (415). The version
+    # is the one the fixture's case runs on, already published (so publishing it is refused).
+    ("GET", "/diagrams/upload"): (SIGN_IN, 403, 403, 403, 403, 403, 403, 200, 200, 403),
+    ("POST", "/diagrams/upload"): (400, 403, 403, 403, 403, 403, 403, 400, 400, 403),
+    ("POST", "/diagrams/drafts"): (400, 403, 403, 403, 403, 403, 403, 415, 415, 403),
+    ("POST", "/diagrams/check"): (400, 403, 403, 403, 403, 403, 403, 415, 415, 403),
+    ("GET", "/diagrams/processes/<process_id>"):
+        (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 200, 403),
+    ("GET", "/diagrams/versions/<int:version_id>"):
+        (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 200, 403),
+    ("GET", "/diagrams/versions/<int:version_id>/source"):
+        (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 200, 403),
+    ("GET", "/diagrams/versions/<int:version_id>/edit"):
+        (SIGN_IN, 403, 403, 403, 403, 403, 403, 200, 200, 403),
+    ("GET", "/diagrams/versions/<int:version_id>/publish"):
+        (SIGN_IN, 403, 403, 403, 403, 403, 403, 200, 200, 403),
+    ("POST", "/diagrams/versions/<int:version_id>/publish"):
+        (400, 403, 403, 403, 403, 403, 403, 400, 400, 403),
+    ("GET", "/diagrams/versions/<int:version_id>/migrate"):
+        (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 200, 403),
+    ("POST", "/diagrams/versions/<int:version_id>/migrate"):
+        (400, 403, 403, 403, 403, 403, 403, 400, 400, 403),
+    ("GET", "/diagrams/decisions/<decision_id>"):
+        (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 200, 403),
+    ("GET", "/diagrams/decisions/<decision_id>/source"):
+        (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 200, 403),
+    ("GET", "/diagrams/decisions/<decision_id>/edit"):
+        (SIGN_IN, 403, 403, 403, 403, 403, 403, 200, 200, 403),
     ("GET", "/admin"): (SIGN_IN, 403, 403, 403, 403, 403, 403, 200, 403, 403),
     # The case file and what hangs off it.
     ("GET", "/cases"): (SIGN_IN, 200, 200, 200, 200, 200, 200, 403, 403, 403),
@@ -131,6 +167,29 @@ ADMIN_PAGES = {
 POLICY.update({(method, rule): _admin(method, status)
                for rule, methods in ADMIN_PAGES.items() for method, status in methods.items()})
 
+
+def _manager(method: str, manager: int) -> tuple[int, ...]:
+    """A managers-only page (process instances): everyone else 403, even admins."""
+    return (SIGN_IN if method == "GET" else 400,) + (403,) * 5 + (manager,) + (403,) * 3
+
+
+# A POST with no reason is refused (400); no incident 999999 exists (404).
+INSTANCE_PAGES = {
+    "/instances": {"GET": 200},
+    "/instances/<int:instance_id>": {"GET": 200},
+    "/instances/<int:instance_id>/diagram.json": {"GET": 200},
+    "/instances/<int:instance_id>/suspend": {"GET": 200, "POST": 400},
+    "/instances/<int:instance_id>/resume": {"GET": 200, "POST": 400},
+    "/instances/<int:instance_id>/cancel": {"GET": 200, "POST": 400},
+    "/instances/<int:instance_id>/reassign": {"GET": 200, "POST": 400},
+    "/instances/<int:instance_id>/incidents/<int:incident_id>/retry": {"GET": 404, "POST": 404},
+    "/instances/heatmap": {"GET": 200},
+    "/instances/heatmap/<int:version_id>": {"GET": 200},
+    "/instances/heatmap/<int:version_id>.json": {"GET": 200},
+}
+POLICY.update({(method, rule): _manager(method, status)
+               for rule, methods in INSTANCE_PAGES.items() for method, status in methods.items()})
+
 NOT_PAGES = ("/api/", "/static/")
 
 
@@ -181,11 +240,18 @@ def _build(tmp_path: Path) -> Fixture:
     with api.app.app_context(), unit() as session:
         olivia_user = session.scalars(select(User).where(User.name == "olivia")).one()
         team_id, agency_id = olivia_user.team_id, session.scalar(select(PartnerAgency.id))
+        instance = session.scalars(select(ProcessInstance).where(
+            ProcessInstance.business_key == ref).order_by(ProcessInstance.id)).first()
+        assert instance is not None
+        instance_id, version_id = instance.id, instance.definition_id
     return Fixture(api, {"reference": ref, "task_id": task, "message_id": str(letter),
                          "item_id": str(item_id), "user_id": str(olivia_user.id),
                          "team_id": str(team_id), "agency_id": str(agency_id),
                          "key": "retention_years", "setting_id": "999999",
-                         "review_ref": review_ref, "complaint_ref": complaint_ref})
+                         "review_ref": review_ref, "complaint_ref": complaint_ref,
+                         "instance_id": str(instance_id), "version_id": str(version_id),
+                         "incident_id": "999999", "figure": "open_stage",
+                         "process_id": "asb_case", "decision_id": "triage_priority"})
 
 
 def _client(api: Api, who: str):  # type: ignore[no-untyped-def]

@@ -120,11 +120,13 @@ def _complete(session: Session, user: User, task: HumanTask, case: Case | None,
     title, reference, task_id = task.title, task.business_key, task.id
     try:
         done = case_engine().complete(session, task_id, data, actor=user.name)
-    except (TaskConflict, TaskNotFound, CaseStatusConflict):
+    except (TaskConflict, TaskNotFound, CaseStatusConflict) as exc:
         rollback_only()
         session.rollback()
         fresh, case = page_task(session, user, task_id)
-        return _render(session, user, fresh, case, raw=raw, problem=CONFLICT, status=409)
+        # A suspended process says so; any other conflict is someone else's doing.
+        problem = (f"Nothing was saved: {exc}." if "suspended" in str(exc) else CONFLICT)
+        return _render(session, user, fresh, case, raw=raw, problem=problem, status=409)
     except (FormInvalid, CaseDataInvalid) as exc:
         rollback_only()
         session.rollback()

@@ -1,0 +1,1 @@
+"""The manager's workspace: the dashboard (``/dashboard``) and the process instances."""
