@@ -3,9 +3,9 @@
 // Reads the trace from the JSON block #dry-run-data (diagrams by file, the file of each
 // process, and per step the elements that ran, the flows taken, where work stands and the
 // deadlines watched), draws one diagram at a time with the bpmn-js NavigatedViewer
-// (window.BpmnJS, loaded before this file) and marks the step: asb-current (where work
-// stands after it), asb-done (everything done so far and the paths taken), asb-watching
-// (deadlines watched). Previous/next buttons move through the steps; buttons under them
+// (window.BpmnJS) through window.CouncilDiagram (diagram_views.js, both loaded before this
+// file) and marks the step: asb-current (where work stands after it), asb-done (everything
+// done so far and the paths taken), asb-watching (deadlines watched). Previous/next buttons move through the steps; buttons under them
 // switch to another diagram the step touched; each step in the list below gets a button
 // that shows it here. The list says everything in words, so nothing is lost without this.
 (function () {
@@ -13,7 +13,8 @@
 
   const box = document.querySelector("[data-dry-run]");
   const source = document.getElementById("dry-run-data");
-  if (!box || !source || typeof window.BpmnJS !== "function") {
+  const D = window.CouncilDiagram;
+  if (!box || !source || !D || typeof window.BpmnJS !== "function") {
     return;
   }
   const data = JSON.parse(source.textContent);
@@ -23,8 +24,6 @@
   const previous = box.querySelector("[data-dry-run-previous]");
   const next = box.querySelector("[data-dry-run-next]");
   const switcher = box.querySelector("[data-dry-run-views]");
-  const MARKERS = ["asb-current", "asb-done", "asb-watching"];
-  const READABLE = 0.9;
   let viewer = null;
   let shownFile = null;
   let index = 0;
@@ -59,51 +58,14 @@
     return done;
   }
 
-  function nameOf(registry, id) {
-    const element = registry.get(id);
-    const name = element && element.businessObject && element.businessObject.name;
-    return name ? name.replace(/\s+/g, " ").trim() : id;
-  }
-
-  function describe(step, current, registry) {
-    const svg = canvasBox.querySelector(".djs-container > svg");
-    if (!svg) {
-      return;
-    }
-    const now = [...current].filter((id) => registry.get(id)).map((id) => nameOf(registry, id));
-    const at = now.length ? ` Work stands at: ${now.join("; ")}.` : "";
-    svg.setAttribute("role", "img");
-    svg.setAttribute("aria-describedby", `dry-run-step-${step.number}`);
-    svg.setAttribute("aria-label",
-      `Diagram of ${nameOfProcess(process)} after step ${step.number}: ${step.title}${at}`);
-  }
-
-  function clearMarks() {
-    const canvas = viewer.get("canvas");
-    for (const element of viewer.get("elementRegistry").getAll()) {
-      for (const marker of MARKERS) {
-        canvas.removeMarker(element, marker);
-      }
-    }
-  }
-
-  function frame(current) {
-    const canvas = viewer.get("canvas");
+  function describe(step, current) {
     const registry = viewer.get("elementRegistry");
-    canvas.zoom("fit-viewport", "auto");
-    const shapes = [...current].map((id) => registry.get(id)).filter((s) => s && !s.waypoints);
-    if (canvas.zoom() >= READABLE || !shapes.length) {
-      return;
-    }
-    const left = Math.min(...shapes.map((s) => s.x));
-    const top = Math.min(...shapes.map((s) => s.y));
-    const right = Math.max(...shapes.map((s) => s.x + s.width));
-    const bottom = Math.max(...shapes.map((s) => s.y + s.height));
-    const outer = canvas.viewbox().outer;
-    const width = outer.width / READABLE;
-    const height = outer.height / READABLE;
-    canvas.viewbox({ x: (left + right - width) / 2, y: (top + bottom - height) / 2,
-                     width, height });
+    const now = [...current].filter((id) => registry.get(id))
+      .map((id) => D.nameOf(registry, id) || id);
+    const at = now.length ? ` Work stands at: ${now.join("; ")}.` : "";
+    D.labelDrawing(canvasBox,
+      `Diagram of ${nameOfProcess(process)} after step ${step.number}: ${step.title}${at}`,
+      `dry-run-step-${step.number}`);
   }
 
   // The processes a step touched that have a diagram, the step's focus first.
@@ -114,20 +76,13 @@
   }
 
   function views(step) {
-    const group = document.createElement("div");
-    group.className = "govuk-button-group";
-    for (const p of touched(step)) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "govuk-button govuk-button--secondary council-process__view";
-      button.textContent = nameOfProcess(p);
-      button.setAttribute("aria-pressed", String(p === process));
-      button.addEventListener("click", () => {
+    D.showButtons(switcher, touched(step).map((p) => {
+      const button = D.viewButton(nameOfProcess(p), () => {
         show(index, p).catch(failed);
       });
-      group.appendChild(button);
-    }
-    switcher.replaceChildren(group);
+      button.setAttribute("aria-pressed", String(p === process));
+      return button;
+    }));
   }
 
   function highlightListItem(step) {
@@ -153,23 +108,16 @@
       await viewer.importXML(data.diagrams[file]);
       shownFile = file;
     } else {
-      clearMarks();
+      D.clearMarks(viewer);
     }
-    const canvas = viewer.get("canvas");
-    const registry = viewer.get("elementRegistry");
     const processes = processesIn(file);
     const current = collect(step, "current", processes);
-    const marks = [[current, "asb-current"], [collect(step, "watching", processes), "asb-watching"],
-                   [doneSoFar(index, processes), "asb-done"]];
-    for (const [ids, marker] of marks) {
-      for (const id of ids) {
-        if (registry.get(id) && !(marker === "asb-done" && current.has(id))) {
-          canvas.addMarker(id, marker);
-        }
-      }
-    }
-    frame(current);
-    describe(step, current, registry);
+    const done = [...doneSoFar(index, processes)].filter((id) => !current.has(id));
+    D.markElements(viewer, [[current, "asb-current"],
+                            [collect(step, "watching", processes), "asb-watching"],
+                            [done, "asb-done"]]);
+    D.frame(viewer, current);
+    describe(step, current);
     status.textContent = `Step ${step.number} of ${steps.length}: ${step.title}`;
     previous.disabled = index === 0;
     next.disabled = index === steps.length - 1;
@@ -194,17 +142,13 @@
     });
   }
 
-  function failed(error) {
-    box.hidden = true;  // the list of steps still says everything
-    console.warn("The dry run could not be drawn:", error);
-  }
+  const failed = D.failure(box, "The dry run could not be drawn:");  // the list says everything
 
   async function start() {
     if (!steps.length) {
       return;
     }
-    box.hidden = false;  // bpmn-js measures its container: it must be visible first
-    viewer = new window.BpmnJS({ container: canvasBox });
+    viewer = D.createViewer(box, canvasBox);
     previous.addEventListener("click", () => show(index - 1).catch(failed));
     next.addEventListener("click", () => show(index + 1).catch(failed));
     listButtons();
