@@ -140,3 +140,31 @@ def test_a_shipped_version_reads_back_as_its_file(api):
                 DefinitionVersion.process_id == "asb_intake"))
     back = api.get(f"/api/v1/diagrams/{row_id}", "maria")
     assert back.get_data() == (BPMN / "intake.bpmn").read_bytes()
+
+
+def test_a_called_process_reaches_new_cases_while_running_cases_keep_their_own(api):
+    before = api.open_case()["reference"]
+    raw = (BPMN / "first_contact.bpmn").read_bytes().replace(
+        b'name="Make first contact"', b'name="Phone the reporter"')
+    draft = upload(api, raw).get_json()
+    assert api.post(f"/api/v1/diagrams/{draft['id']}/publish", "petra").status_code == 200
+    after = api.open_case()["reference"]
+
+    def contact_title(reference: str) -> str:
+        api.post(f"/api/v1/tasks/{api.open_task(reference, 'assess_risk')['id']}/complete",
+                 json={"data": {"harm": "low", "community_impact": "low"}})
+        return str(api.open_task(reference, "first_contact")["title"])
+
+    # asb_case bundles the first-contact process: publishing it bundled asb_case again.
+    assert contact_title(after) == "Phone the reporter"
+    assert contact_title(before) == "Make first contact"
+    with api.app.app_context():
+        from sqlalchemy import select
+
+        from cases.audit import AuditEvent
+        from web.extensions import unit
+
+        with unit() as session:
+            published = session.scalars(select(AuditEvent.summary).where(
+                AuditEvent.action == "api.diagram_published")).all()
+    assert [s["process_ids"] for s in published] == [["asb_first_contact"], ["asb_case"]]

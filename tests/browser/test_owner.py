@@ -58,7 +58,7 @@ def _rows(live_server: LiveServer, *where: object) -> list[DefinitionVersion]:
                 )
             )
             for row in rows:
-                _ = row.sources  # load the deferred column before the session closes
+                _ = row.sources, row.spec_json  # load the deferred columns before closing
             session.expunge_all()
             return rows
     finally:
@@ -212,6 +212,12 @@ def test_a_process_owner_edits_checks_and_publishes_the_first_contact_process(
         if r.version == int(version)
     ]
     assert live.published and live.created_by == "pat.owner"
+    # New cases start asb_case bundled with the new first contact; running ones keep theirs.
+    *_earlier, running, newest = [
+        r for r in _rows(live_server, DefinitionVersion.process_id == "asb_case") if r.published]
+    assert "Make first contact with the reporter" in newest.spec_json
+    assert "Make first contact with the reporter" not in running.spec_json
+    assert newest.created_by == "pat.owner"
 
 
 TRISO = "http://www.trisotech.com/2015/triso/modeling"

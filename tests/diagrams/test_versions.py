@@ -201,9 +201,14 @@ def test_called_processes_are_bundled_with_the_process_that_calls_them(life):
         life, rename(diagram("closure.bpmn"), "close_case", "Close it, now"), utc(2027, 3, 1, 12, 0)
     )
     assert closure.version == 2
-    assert life.engine.definitions.published(life.session, "asb_case").id == case_version.id
+    # The version cases started on keeps the closure it was bundled with ...
     _spec, called = life.engine.definitions.specs(case_version)
     assert called["asb_closure"].task_specs["close_case"].bpmn_name == "Close the case"
+    # ... and publishing the closure bundled asb_case again, so new cases run the new one.
+    newer = life.engine.definitions.published(life.session, "asb_case")
+    assert newer.id != case_version.id and newer.version == case_version.version + 1
+    _spec, called = life.engine.definitions.specs(newer)
+    assert called["asb_closure"].task_specs["close_case"].bpmn_name == "Close it, now"
 
 
 def test_a_dry_run_for_every_case_on_a_version(life):

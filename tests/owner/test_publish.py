@@ -43,12 +43,16 @@ def test_a_draft_is_published_with_the_reason_and_new_cases_start_on_it(api, pet
     with api.app.app_context(), unit() as session:
         live = case_engine().definitions.published(session, "asb_first_contact")
         assert live.id == draft["id"]
-    (event,) = audit_rows(api, "owner.diagram_published")
+    event, caller = audit_rows(api, "owner.diagram_published")
     assert event.actor == "petra" and event.object_id == str(draft["id"])
     assert event.summary["reason"] == "Reporters found 'first contact' unclear"
     assert event.summary["version"] == 2
+    # asb_case bundles first contact: it was bundled again so that new cases use the change.
+    assert (caller.summary["process_id"], caller.summary["reason"]) == (
+        "asb_case", "calls asb_first_contact version 2")
     page = petra.get(response.location).get_data(as_text=True)
     assert "is published: new cases start on it" in page
+    assert f"is now version {caller.summary['version']}, which calls it" in page
 
 
 def test_an_admin_may_publish_too(api, signed_in):
@@ -140,4 +144,4 @@ def test_a_file_with_two_processes_publishes_both_and_audits_each(api, petra):
         ).all()
         assert len(rows) == 2
     events = audit_rows(api, "owner.diagram_published")
-    assert {e.summary["process_id"] for e in events} == set(draft["process_ids"])
+    assert {e.summary["process_id"] for e in events} == {*draft["process_ids"], "asb_case"}

@@ -72,13 +72,17 @@ def get_diagram(diagram_id: int) -> Response:
 
 def publish_diagram(diagram_id: int) -> Response:
     """``POST /diagrams/{id}/publish``: new cases use it; 422 with the problems if it cannot run."""
-    require_role(DIAGRAM_EDITORS, "only process owners and admins may publish diagrams")
+    user = require_role(DIAGRAM_EDITORS, "only process owners and admins may publish diagrams")
     session = db()
-    draft = _book().publish(session, _version(diagram_id))
+    draft = _book().publish(session, _version(diagram_id), user.name)
     if not draft.executable:
         details = {p["element_id"]: p["message"] for p in errors(draft.problems)}
         raise ApiError(422, "the diagram cannot run", details, problems=draft.problems)
     body = draft.describe()
     audit(session, "api.diagram_published", "definition", str(body["id"]),
           process_ids=body["process_ids"], version=body["version"])
+    for caller in draft.callers:
+        audit(session, "api.diagram_published", "definition", str(caller.id),
+              process_ids=[caller.process_id], version=caller.version,
+              calls=body["process_ids"])
     return jsonify(body)

@@ -32,6 +32,8 @@ from engine.interchange import examine
 from engine.models import DefinitionVersion
 from tasks.diagram_checks import check_diagram
 
+from .callers import rebundle_callers
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DMN_NAMESPACES = ("http://www.omg.org/spec/DMN/", "https://www.omg.org/spec/DMN/")
 MAX_BYTES = 5 * 1024 * 1024
@@ -73,6 +75,7 @@ class Draft:
 
     rows: list[DefinitionVersion]
     problems: list[dict[str, str]] = field(default_factory=list)
+    callers: list[DefinitionVersion] = field(default_factory=list)  # bundled again on publish
 
     @property
     def executable(self) -> bool:
@@ -289,10 +292,12 @@ class DraftBook:
                 r.spec_json, r.forms, r.name = proc.spec_json, proc.forms, proc.name
         return Draft(rows, problems)
 
-    def publish(self, session: Session, row: DefinitionVersion) -> Draft:
+    def publish(self, session: Session, row: DefinitionVersion, actor: str = "system") -> Draft:
         """Publish every process of the upload, or return the draft with its problems.
 
-        Broken rules and broken promises (tasks.diagram_checks) both refuse publication.
+        Broken rules and broken promises (tasks.diagram_checks) both refuse publication. The
+        processes that call a published one are bundled again and published too
+        (``web.api.callers``), so that new cases run it; they are in ``Draft.callers``.
         """
         draft = self.draft_of(session, row)
         if draft.executable:
@@ -300,4 +305,6 @@ class DraftBook:
                 if not r.published:
                     self.store.publish(session, r)
             session.flush()
+            draft.callers = rebundle_callers(session, self.store, self.bpmn_dir,
+                                             [r.process_id for r in draft.rows], actor)
         return draft

@@ -160,7 +160,7 @@ def publish(version_id: int) -> Page:
             f"{'' if count == 1 else 's'} listed first"
         )
         return refuse(template, {"problems": message}, 422, form=form, **context)
-    draft = book().publish(session, row)
+    draft = book().publish(session, row, me().name)
     if not draft.executable:  # the shipped diagrams it calls changed since the check
         return refuse(
             template,
@@ -178,9 +178,20 @@ def publish(version_id: int) -> Page:
             reason=reason,
             publisher=me().name,
         )
+    for caller in draft.callers:
+        audit(
+            "owner.diagram_published",
+            caller.id,
+            process_id=caller.process_id,
+            version=caller.version,
+            reason=f"calls {row.process_id} version {row.version}",
+            publisher=me().name,
+        )
+    callers = "".join(f" {c.name or c.process_id} is now version {c.version}, which calls it."
+                      for c in draft.callers)
     flash(
         f"Version {row.version} of {row.name or row.process_id} is published: new cases "
-        "start on it. Cases already running stay on their version.",
+        f"start on it.{callers} Cases already running stay on their version.",
         "success",
     )
     return redirect(url_for("owner.process_history", process_id=row.process_id))
