@@ -77,8 +77,9 @@ def task_types(session: Session) -> dict[str, str]:
     after = (select(func.min(HumanTask.name)).where(is_open, HumanTask.name > names.c.name)
              .scalar_subquery())
     names = names.union_all(select(after).where(names.c.name.is_not(None)))
+    # Any one title will do (a name's tasks share the diagram's title), so no sort.
     title = (select(HumanTask.title).where(is_open, HumanTask.name == names.c.name)
-             .order_by(HumanTask.title).limit(1).scalar_subquery())
+             .limit(1).scalar_subquery())
     rows = session.execute(select(names.c.name, title).where(names.c.name.is_not(None))
                            .order_by(names.c.name))
     return {name: title for name, title in rows}
