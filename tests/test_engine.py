@@ -106,7 +106,7 @@ def test_start_projects_the_first_task_with_role_assignee_and_due(loaded, db_ses
     # One working day after Thu 24 Dec 2026: Tue 29 Dec 17:00 London (= 17:00 UTC in winter).
     assert task.due_at == datetime(2026, 12, 29, 17, 0, tzinfo=UTC)
     actions = db_session.scalars(select(AuditEvent.action).where(
-        AuditEvent.case_reference == "ASB-1")).all()
+        AuditEvent.case_reference == "ASB-1").order_by(AuditEvent.id)).all()
     assert actions == ["instance_started", "task_opened"]
     assert_round_trip(loaded, row)
     assert len(row.state_json) < len(loaded.serializer.full_json(loaded.load(row))) / 2

@@ -157,7 +157,8 @@ def test_a_warning_is_approved_sent_without_the_reporter_and_reviewed(life):
     assert "the behaviour has stopped" in review_told.body_text
     assert stage_status(life, case, WARNING) is InstanceStatus.COMPLETED
     audit = life.session.scalars(select(AuditEvent.action).where(
-        AuditEvent.case_reference == case.reference, AuditEvent.action.like("legal.%"))).all()
+        AuditEvent.case_reference == case.reference, AuditEvent.action.like("legal.%"))
+        .order_by(AuditEvent.id)).all()
     assert audit == ["legal.opened", "legal.step", "legal.step", "legal.step", "legal.step",
                      "legal.ended"]
 
