@@ -21,7 +21,7 @@ from engine.models import Incident
 from tests.manager.instances_support import FIRST_CONTACT_DUE, build_world
 from tests.officer.support import audit_rows, browser
 from web.extensions import unit
-from web.manager import instance_list
+from web.manager import instance_list, instances
 
 ROW_RE = re.compile(r'data-instance="(\d+)"')
 HREF_RE = re.compile(r'href="(/instances\?[^"]*)"')
@@ -104,7 +104,8 @@ def test_an_officer_held_task_counts_for_the_officer_filter(world, maria):
 
 
 @pytest.mark.parametrize(("query", "field", "message"), [
-    ("?officer=olivia", "officer", "Choose an officer from the list"),
+    ("?officer=nobody", "officer", "No officer or team leader is called &#39;nobody&#39;"),
+    ("?officer=" + "x" * 129, "officer", "Enter a name of 128 characters or fewer"),
     ("?status=lost", "status", "Choose a status from the list"),
     ("?from=2026-02-30", "from", "Enter a real date, for example 2027-01-31"),
     ("?from=2026-12-30&to=2026-12-01", "to",
@@ -151,6 +152,23 @@ def test_the_filter_form_offers_ids_and_codes_never_names(world, maria):
     assert f'<option value="{sam}">Sam Officer (officer)</option>' in page
     assert '<option value="assess_risk">Assess the risk (assess_risk)</option>' in page
     assert f'<option value="{world.areas["Brimington"]}">Brimington</option>' in page
+
+
+def test_with_many_officers_the_filter_asks_for_a_name_and_keeps_only_the_id(
+        world, maria, monkeypatch):
+    monkeypatch.setattr(instances, "OFFICER_LIST_MAX", 2)
+    page = maria.text("/instances")
+    assert "Sam Officer (officer)" not in page
+    assert 'name="officer" type="text"' in page and "for example Olivia Officer" in page
+    for typed in ("sam", "Sam Officer", "SAM"):
+        response = maria.get(f"/instances?officer={typed.replace(' ', '+')}&status=running")
+        assert response.status_code == 302
+        target = response.headers["Location"]
+        assert dict(parse_qsl(urlsplit(target).query)) == {
+            "officer": str(world.users["sam"]), "status": "running"}
+    chosen = maria.text(f"/instances?officer={world.users['sam']}")
+    assert [int(i) for i in ROW_RE.findall(chosen)] == _ids(world, "b")
+    assert 'value="Sam Officer"' in chosen
 
 
 def test_the_instance_page_shows_history_variables_timers_messages(world, maria):

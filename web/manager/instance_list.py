@@ -2,8 +2,10 @@
 
 Filters travel in the query string as codes, ids and dates only (never a name or any other
 personal detail): ``status``, ``process`` (a process id), ``version`` (a definition version
-id), ``step`` (a task's element id), ``overdue=1``, ``incident=1``, ``officer`` (a user id),
-``area`` (an area id), ``from``/``to`` (start dates, YYYY-MM-DD, England's days). Pages are
+id), ``step`` (a task's element id), ``overdue=1``, ``incident=1``, ``officer`` (a user id; or,
+from the text box shown when officers are too many for a list, a staff member's user name or
+display name, which the page resolves and redirects to the id), ``area`` (an area id),
+``from``/``to`` (start dates, YYYY-MM-DD, England's days). Pages are
 walked newest first by instance id (``after=<id>`` for older, ``before=<id>`` for newer), so
 a page costs the same at 1,000 or 100,000 instances: every filter is an indexed condition or
 a correlated ``EXISTS`` probed only for the rows the walk meets. ``bench/scale.py`` times
@@ -19,10 +21,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from cases.people import Area, User
+from cases.people import Area, Role, User
 from cases.records import Case
 from engine.models import (
     DefinitionVersion,
@@ -38,6 +40,8 @@ LONDON = ZoneInfo("Europe/London")
 PAGE_SIZE = 50
 MAX_ID = 2**31 - 1
 CODE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,199}")
+MAX_NAME = 128
+OFFICER_ROLES = (Role.OFFICER, Role.TEAM_LEADER)
 FIELDS = ("status", "process", "version", "step", "overdue", "incident", "officer", "area",
           "from", "to")
 
@@ -53,6 +57,7 @@ class Filters:
     overdue: bool = False
     incident: bool = False
     officer: int | None = None
+    officer_name: str | None = None  # typed, not chosen: ``resolve_officer`` finds the id
     area: int | None = None
     started_from: date | None = None
     started_to: date | None = None
@@ -83,6 +88,42 @@ def _int(raw: str, name: str, errors: dict[str, str], label: str) -> int | None:
         return int(raw)
     errors[name] = f"Choose {label} from the list"
     return None
+
+
+def _is_id(raw: str) -> bool:
+    return raw.isdigit() and 0 < int(raw) <= MAX_ID
+
+
+def _typed_name(raw: str, errors: dict[str, str]) -> str | None:
+    """An officer typed by name or user name (the form's text box when officers are many)."""
+    if not raw or _is_id(raw):
+        return None
+    if len(raw) > MAX_NAME:
+        errors["officer"] = f"Enter a name of {MAX_NAME} characters or fewer"
+        return None
+    return raw
+
+
+def resolve_officer(session: Session, found: Filters) -> Filters:
+    """``found`` with a typed officer name turned into the officer's id, or a field error."""
+    if found.officer_name is None:
+        return found
+    typed = found.officer_name.casefold()
+    matches = session.execute(select(User.id, User.name).where(
+        User.role.in_(OFFICER_ROLES),
+        or_(func.lower(User.name) == typed, func.lower(User.display_name) == typed))
+        .order_by(User.name).limit(6)).all()
+    exact = [m for m in matches if m.name.casefold() == typed]
+    if len(exact) == 1 or len(matches) == 1:
+        return replace(found, officer=(exact or matches)[0].id, officer_name=None)
+    errors = dict(found.errors)
+    if not matches:
+        errors["officer"] = f"No officer or team leader is called {found.officer_name!r}"
+    else:
+        names = ", ".join(m.name for m in matches[:5])
+        errors["officer"] = (f"More than one officer is called {found.officer_name!r}: "
+                             f"enter their user name ({names})")
+    return replace(found, officer_name=None, errors=errors)
 
 
 def _day(raw: str, name: str, errors: dict[str, str]) -> date | None:
@@ -119,7 +160,8 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
         version=_int(raw["version"], "version", errors, "a version"),
         step=raw["step"] if "step" not in errors and raw["step"] else None,
         overdue=raw["overdue"] == "1", incident=raw["incident"] == "1",
-        officer=_int(raw["officer"], "officer", errors, "an officer"),
+        officer=int(raw["officer"]) if _is_id(raw["officer"]) else None,
+        officer_name=_typed_name(raw["officer"], errors),
         area=_int(raw["area"], "area", errors, "an area"),
         started_from=started_from, started_to=started_to,
         after=_int(raw["after"], "after", {}, ""), before=_int(raw["before"], "before", {}, ""),

@@ -8,10 +8,11 @@ element ids, names and states, never task data; ``instance_diagram.js`` draws it
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import abort, g, jsonify, render_template, request
+from flask import abort, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -26,8 +27,10 @@ from web.officer import process_view
 from web.officer.case_access import london
 
 from .instance_diagrams import duration_words, step_choices
-from .instance_list import MAX_ID, list_page, parse_filters
+from .instance_list import MAX_ID, MAX_NAME, Filters, list_page, parse_filters, resolve_officer
 
+# More officers than this and the filter form asks for a name instead of listing them all.
+OFFICER_LIST_MAX = 100
 STATUS_WORDS = {
     InstanceStatus.RUNNING: "Running", InstanceStatus.WAITING: "Waiting",
     InstanceStatus.INCIDENT: "Incident", InstanceStatus.SUSPENDED: "Suspended",
@@ -93,8 +96,12 @@ def _choices(session: Session) -> dict[str, list[tuple[str, str]]]:
     processes: dict[str, str] = {}
     for _, pid, name, _v in versions:
         processes.setdefault(pid, f"{name or pid} ({pid})")
-    people = session.execute(select(User.id, User.display_name, User.role).where(
-        User.role.in_([Role.OFFICER, Role.TEAM_LEADER])).order_by(User.display_name)).all()
+    officers = select(User.id, User.display_name, User.role).where(
+        User.role.in_([Role.OFFICER, Role.TEAM_LEADER]))
+    people = session.execute(officers.order_by(User.display_name).limit(OFFICER_LIST_MAX + 1)
+                             ).all()
+    if len(people) > OFFICER_LIST_MAX:  # too many to pick from: the form shows a text box
+        people = []
     return {
         "status": [(s.value, STATUS_WORDS[s]) for s in InstanceStatus],
         "process": sorted(processes.items(), key=lambda item: item[1].lower()),
@@ -107,10 +114,20 @@ def _choices(session: Session) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def index() -> tuple[str, int] | str:
+def _officer_text(session: Session, args: Mapping[str, str], filters: Filters) -> str:
+    """What the officer text box shows: the chosen officer's name, or what was typed."""
+    if filters.officer:
+        return session.scalar(select(User.display_name).where(User.id == filters.officer)) or ""
+    return str(args.get("officer", ""))[:MAX_NAME]
+
+
+def index() -> Response | tuple[str, int] | str:
     """The list of instances, filtered, 50 a page, newest first."""
     session = db()
-    filters = parse_filters(request.args)
+    filters = resolve_officer(session, parse_filters(request.args))
+    if request.args.get("officer") and filters.officer and not filters.errors and \
+            request.args["officer"] != str(filters.officer):
+        return redirect(url_for("manager_instances.index", **filters.args()))
     now = clock.now()
     page = list_page(session, filters, now=now) if not filters.errors else None
     audit("instances_listed", filters=filters.args(), errors=sorted(filters.errors),
@@ -120,7 +137,8 @@ def index() -> tuple[str, int] | str:
                                   .where(User.name.in_(shown))).all()) if shown else {}
     html = render_template(
         "manager/instances.html", filters=filters, page=page, now=now, people=people,
-        choices=_choices(session), words=STATUS_WORDS, colours=STATUS_COLOURS,
+        choices=_choices(session), officer_text=_officer_text(session, request.args, filters),
+        words=STATUS_WORDS, colours=STATUS_COLOURS,
         summary=list(filters.errors.items()), errors=filters.errors)
     return (html, 400) if filters.errors else html
 
