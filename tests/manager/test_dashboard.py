@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import lxml.html
@@ -25,6 +26,11 @@ from web.extensions import unit
 from web.manager.dashboard import safe_cell
 
 JANUARY = "from=2027-01&to=2027-01"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def html_of(doc) -> str:  # type: ignore[no-untyped-def]
+    return lxml.html.tostring(doc, encoding="unicode")
 
 
 @pytest.fixture
@@ -255,11 +261,42 @@ def test_nm01_shows_only_for_a_council_that_owns_homes(api, world, maria):
     assert "the council owns no homes" in doc.text_content()
     with api.app.app_context(), unit() as session:
         set_setting(session, "homes_count", 2500, NOW.date(), recorded_by="adam")
+    clock.set_now(NOW + timedelta(minutes=5))   # the figures are worked out again when 5 min old
     doc = page(maria, f"/dashboard?{JANUARY}")
     assert table(doc, "nm01")[1:] == [["NM01(1) anti-social behaviour cases", "5", "2.00"],
                                       ["NM01(2) hate-related anti-social behaviour cases", "0",
                                        "0.00"]]
     assert maria.get(f"/dashboard/nm01.csv?{JANUARY}").status_code == 200
+
+
+def test_figures_are_kept_for_five_minutes_and_worked_out_again_on_request(api, world, maria):
+    before = page(maria, f"/dashboard?{JANUARY}")
+    assert "Figures as at 6 January 2027, 12:00." in before.get_element_by_id(
+        "figures-as-at").text_content()
+    with api.app.app_context(), unit() as session:
+        set_setting(session, "homes_count", 2500, NOW.date(), recorded_by="adam")
+    clock.set_now(NOW + timedelta(minutes=4))
+    kept = page(maria, f"/dashboard?{JANUARY}")
+    assert not kept.xpath('//table[@data-figure="nm01"]')   # as at NOW, 4 minutes ago
+    assert page(maria, "/dashboard?from=2027-01&to=2027-02").xpath(
+        '//table[@data-figure="nm01"]'), "other filters have their own figures"
+    token = CSRF_RE.search(html_of(kept)).group(1)
+    assert maria.post("/dashboard/refresh", data={"from": "2027-01", "to": "2027-01"}
+                      ).status_code == 400                    # no CSRF token: nothing dropped
+    assert not page(maria, f"/dashboard?{JANUARY}").xpath('//table[@data-figure="nm01"]')
+    response = maria.post("/dashboard/refresh", data={
+        "csrf_token": token, "from": "2027-01", "to": "2027-01"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/dashboard?{JANUARY}"
+    fresh = page(maria, f"/dashboard?{JANUARY}")
+    assert table(fresh, "nm01")[1][0] == "NM01(1) anti-social behaviour cases"
+    refused = maria.post("/dashboard/refresh", data={
+        "csrf_token": token, "from": "2027-13", "to": "2027-01"})
+    assert refused.status_code == 400 and "There is a problem" in refused.get_data(as_text=True)
+    with api.app.app_context(), unit() as session:
+        audit = session.scalars(select(AuditEvent.action).where(
+            AuditEvent.action.like("dashboard.%")).order_by(AuditEvent.id)).all()
+    assert audit.count("dashboard.refreshed") == 1
 
 
 def test_charts_are_svg_images_with_a_title_a_description_and_the_table_beside(api, world,

@@ -54,6 +54,7 @@ POLICY: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/inbox/counts.json"): (401, 200, 200, 200, 200, 200, 200, 403, 403, 200),
     ("GET", "/dashboard"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 403, 403, 403),
     # The cases behind a figure: with no figure named, the manager's request is refused (400).
+    ("POST", "/dashboard/refresh"): (400, 403, 403, 403, 403, 403, 302, 403, 403, 403),
     ("GET", "/dashboard/cases"): (SIGN_IN, 403, 403, 403, 403, 403, 400, 403, 403, 403),
     ("GET", "/dashboard/<figure>.csv"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 403, 403, 403),
     ("GET", "/diagrams"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 200, 403),

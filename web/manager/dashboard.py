@@ -2,7 +2,9 @@
 
 URL map (blueprint ``dashboard``, managers only; everyone else 403, strangers sign in):
     GET  /dashboard                   every figure for a period (``from``, ``to`` as YYYY-MM)
-                                      and an ``area`` or ``team``
+                                      and an ``area`` or ``team``, as at when they were
+                                      worked out (``snapshot``: at most 5 minutes ago)
+    POST /dashboard/refresh           work the figures of those filters out again now
     GET  /dashboard/cases             the cases behind one figure (``figure`` and its codes),
                                       25 a page
     GET  /dashboard/<figure>.csv      one figure's table as CSV
@@ -20,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -35,6 +37,7 @@ from web.auth.guards import roles_required
 from web.extensions import db, rollback_only
 
 from .describe import describe
+from .snapshot import figure_cache
 from .tables import Figures, Table
 from .tables_period import BUILDERS, SECTIONS
 from .task_figures import TASK_FIGURES, cases_with_tasks
@@ -65,9 +68,10 @@ def _choices(session: Session) -> dict[str, list[str]]:
             "teams": list(session.scalars(select(Team.name).order_by(Team.name)))}
 
 
-def _filters(session: Session, choices: dict[str, list[str]]) -> Filters:
-    return read_filters(request.args, clock.now(), areas=choices["areas"],
-                        teams=choices["teams"])
+def _filters(session: Session, choices: dict[str, list[str]],
+             values: Mapping[str, str] | None = None) -> Filters:
+    return read_filters(request.args if values is None else values, clock.now(),
+                        areas=choices["areas"], teams=choices["teams"])
 
 
 def _refused(template: str, errors: Mapping[str, str], **context: Any) -> tuple[str, int]:
@@ -106,12 +110,31 @@ def index() -> str | tuple[str, int]:
     except FiltersInvalid as exc:
         return _refused("manager/dashboard.html", exc.errors, sections=[], choices=choices,
                         filters=None, headline=None)
-    sections = build_dashboard(session, filters)
-    _audit("viewed", "all", filters=filters.args(),
+    cache = figure_cache()
+    snapshot = cache.fresh(filters) or cache.keep(filters, build_dashboard(session, filters))
+    sections = snapshot.sections
+    _audit("viewed", "all", filters=filters.args(), as_at=snapshot.at.isoformat(),
            figures=sum(len(tables) for _title, tables in sections))
     return render_template("manager/dashboard.html", sections=sections, choices=choices,
                            filters=filters, headline=_headline(sections), errors={},
-                           summary=[], args=request.args, now_text=uk_time(filters.now))
+                           summary=[], args=request.args, now_text=uk_time(filters.now),
+                           as_at=uk_time(snapshot.at),
+                           max_age_minutes=max(1, round(cache.max_age.total_seconds() / 60)))
+
+
+def refresh() -> Response | tuple[str, int]:
+    """Forget the figures of the posted filters and show them worked out again."""
+    session = db()
+    choices = _choices(session)
+    values = {name: request.form.get(name, "") for name in FILTER_NAMES}
+    try:
+        filters = _filters(session, choices, values)
+    except FiltersInvalid as exc:
+        return _refused("manager/dashboard.html", exc.errors, sections=[], choices=choices,
+                        filters=None, headline=None)
+    figure_cache().drop(filters)
+    _audit("refreshed", "all", filters=filters.args())
+    return redirect(url_for("dashboard.index", **filters.args()))
 
 
 def _page() -> int:
@@ -222,5 +245,6 @@ def export(figure: str) -> Response | tuple[str, int]:
 
 
 bp.add_url_rule("", "index", index)
+bp.add_url_rule("/refresh", "refresh", refresh, methods=["POST"])
 bp.add_url_rule("/cases", "cases", cases)
 bp.add_url_rule("/<figure>.csv", "export", export)
