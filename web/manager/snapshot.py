@@ -67,6 +67,11 @@ class FigureCache:
                 self._kept.popitem(last=False)
         return snapshot
 
+    def clear(self) -> None:
+        """Forget every snapshot (the scale benchmark times the figures worked out afresh)."""
+        with self._lock:
+            self._kept.clear()
+
     def drop(self, filters: Filters) -> None:
         """Forget the figures for ``filters`` so the next view works them out again."""
         with self._lock:
