@@ -298,13 +298,20 @@ def measure(url: str, size: int, args: argparse.Namespace) -> Result:
     return result
 
 
-def _sqlite_target(folder: Path) -> Callable[[int], tuple[str, Callable[[], None]]]:
+def _sqlite_target(folder: Path, reuse: bool
+                   ) -> Callable[[int], tuple[str, Callable[[], None]]]:
     def make(size: int) -> tuple[str, Callable[[], None]]:
         path = folder / f"scale-{size}.sqlite"
+        if reuse and path.exists():
+            return f"sqlite:///{path}", REUSED
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}", lambda: None
     return make
+
+
+def REUSED() -> None:  # noqa: N802 - a marker: the database was kept by an earlier --keep run
+    """Nothing to drop: the database is the one an earlier ``--keep`` run wrote."""
 
 
 def _pg_target(base: str, keep: bool) -> Callable[[int], tuple[str, Callable[[], None]]]:
@@ -337,6 +344,12 @@ def run(label: str, target: Callable[[int], tuple[str, Callable[[], None]]],
     for size in args.sizes:
         url, drop = target(size)
         try:
+            if drop is REUSED:
+                print(f"{label}, {size:,} cases: reusing {url}", flush=True)
+                result = measure(url, size, args)
+                _print_result(label, result)
+                results.append(result)
+                continue
             db = make_engine(url)
             upgrade(db)
             dialect = db.dialect
@@ -360,10 +373,10 @@ def _print_result(label: str, result: Result) -> None:
     for key, (name, what) in MEASURES.items():
         note = f" ({result.notes[key]})" if key in result.notes else ""
         if key in result.ms:
-            print(f"{label} {result.size:>9,} {name:<16} {result.ms[key]:>9.1f} ms "
+            print(f"{label} {result.size:>9,} {name:<26} {result.ms[key]:>9.1f} ms "
                   f"(best {result.best[key]:.1f})  {what}{note}")
         else:
-            print(f"{label} {result.size:>9,} {name:<16} {'-':>9}    NOT MEASURED: "
+            print(f"{label} {result.size:>9,} {name:<26} {'-':>9}    NOT MEASURED: "
                   f"{result.missing.get(key, '?')}")
         for line in result.explain.get(key, []):
             print(f"    {line}")
@@ -380,12 +393,12 @@ def print_ratios(label: str, results: list[Result]) -> bool:
         if key in first.ms and key in last.ms:
             ratio = last.ms[key] / first.ms[key]
             verdict = "ok" if ratio <= TARGET else "ABOVE TARGET"
-            print(f"ratio {label} {name:<16} {first.ms[key]:>8.1f} ms -> {last.ms[key]:>8.1f} ms"
+            print(f"ratio {label} {name:<26} {first.ms[key]:>8.1f} ms -> {last.ms[key]:>8.1f} ms"
                   f"  x{ratio:.2f}  {verdict}  (best x{last.best[key] / first.best[key]:.2f})")
         else:
             good = False
             why = last.missing.get(key) or first.missing.get(key) or "?"
-            print(f"ratio {label} {name:<16} not measured: {why}")
+            print(f"ratio {label} {name:<26} not measured: {why}")
     return good
 
 
@@ -408,9 +421,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="build the template again (after changing handlers, say)")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="keep the SQLite files here (and the PostgreSQL databases)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --keep: time the SQLite files kept there, writing none")
     args = parser.parse_args(argv)
     if any(s < 1 for s in args.sizes) or args.repeats < 1 or args.warmup < 0:
         parser.error("sizes and repeats must be positive")
+    if args.reuse and not args.keep:
+        parser.error("--reuse needs --keep DIR")
     if args.pg_only and not args.pg:
         parser.error("--pg-only needs --pg URL")
     args.sizes = sorted(set(args.sizes))
@@ -422,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         runs = [] if args.pg_only else [
-            ("SQLite", run("SQLite", _sqlite_target(folder), template, args))]
+            ("SQLite", run("SQLite", _sqlite_target(folder, args.reuse), template, args))]
         if args.pg:
             runs.append(("PostgreSQL", run("PostgreSQL", _pg_target(args.pg, bool(args.keep)),
                                            template, args)))
