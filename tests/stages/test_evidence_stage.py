@@ -86,7 +86,8 @@ def test_evidence_sent_in_time_is_reviewed_and_the_reporter_thanked(life):
     assert row.next_timer_at == at(8)                     # first reminder date: 5 working days
     letter = life.outbox(ref)[-1]
     assert letter.template == "evidence_request" and letter.channel == "email"
-    for said in ("Diary sheets", "Photographs", "how late the music goes on",
+    for said in ("What we are asking for", "Why we need it", "Diary sheets", "Photographs",
+                 "how late the music goes on",
                  "cover the weekend", "Monday 15 March 2027", "olivia@council.example.org"):
         assert said in letter.body_text
     life.at(at(3, 10))
@@ -149,6 +150,7 @@ def test_two_reminders_then_the_request_lapses_and_the_officer_decides(life):
     first = life.outbox(ref)[-1]
     assert first.template == "evidence_reminder"
     assert "by Monday 15 March 2027" in first.body_text and "how late" in first.body_text
+    assert "What we asked for" in first.body_text and "Diary sheets" in first.body_text
     assert request_of(life, ref).reminders_sent == 1 and row.next_timer_at == at(15)
     life.at(at(15, 17, 1))
     second = life.outbox(ref)[-1]
