@@ -31,6 +31,7 @@ move. Rows go in with executemany in batches of 5,000 with the secondary indexes
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import os
@@ -211,7 +212,8 @@ def _plan(table: Table, rows: list[Any], dialect: Any, ctx: _Context,
         elif table.name in ctx.per_case | {"persons"} and column.name in PLACES:
             plan.own_cols.append((i, PLACES[column.name]))
         elif column.unique and column.name != "reference" and table.name in ctx.per_case:
-            plan.own_cols.append((i, lambda value, number: f"{value}.{number}"))
+            plan.own_cols.append((i, functools.partial(_unique_copy,
+                                                       getattr(column.type, "length", None))))
     plan.span = 1 + max((r._mapping[int_pk] for r in rows), default=0) if int_pk else 0
     raws = [_raw(c, dialect) for c in columns]
     shortest = min((len(k) for k in keys), default=1)
@@ -233,6 +235,14 @@ def _plan(table: Table, rows: list[Any], dialect: Any, ctx: _Context,
         plan.need0.append(need0)
         plan.need1.append(need1)
     return plan
+
+
+def _unique_copy(length: int | None, value: Any, number: int) -> str:
+    """A round's copy of a unique value: ``value.round``, or its digest when that is too long."""
+    copy = f"{value}.{number}"
+    if length is None or len(copy) <= length:
+        return copy
+    return hashlib.sha256(copy.encode()).hexdigest()[:length]
 
 
 def _split(token_re: re.Pattern[str], value: str, keys: set[str]
