@@ -339,3 +339,36 @@ def test_related_cases_are_linked_on_the_record_not_copied_into_the_workflow(lif
         ProcessInstance.process_id == "asb_case"))
     # A street with hundreds of open cases must not make every task carry their references.
     assert first.reference not in row.state_json and second.reference not in row.state_json
+
+
+def test_closing_the_case_ends_its_running_stages_and_nothing_more_is_sent(life):
+    from cases.audit import AuditEvent
+    from cases.operations import add_party
+    from engine.models import HumanTask, InstanceStatus
+    from tasks.stages import start_stage
+
+    case = _through_first_contact(life)
+    ref = case.reference
+    life.complete(ref, "agree_action_plan", PLAN)
+    add_party(life.session, case, "reported_person",
+              {"name": "Nigel Neighbour", "address": "14 Mill Lane, Chesterfield S40 1AA"})
+    stage = start_stage(life.session, life.engine, ref, "asb_legal_warning", actor="olivia")
+    (draft,) = [t for t in life.open_tasks(ref) if t.process_id == "asb_legal_warning"]
+    assert draft.name == "prepare_warning_letter"
+    life.complete(ref, "work_case", {"outcome": "The reporter moved away"})
+    life.complete(ref, "close_case", {"closure_reason": "resolved", "reporter_told": True,
+                                      "satisfaction_asked": True, "summary": "Moved away"})
+    assert str(case.status) == "closed"
+    life.session.refresh(stage)
+    assert stage.status is InstanceStatus.CANCELLED
+    assert life.open_tasks(ref) == []
+    cancelled = life.session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == stage.id)).one()
+    assert cancelled.state is TaskStatus.CANCELLED
+    sent = len(life.outbox(ref))
+    life.at(datetime(2027, 6, 1, 9, 0, tzinfo=UTC))   # months later: no reminder, no letter
+    assert life.open_tasks(ref) == [] and len(life.outbox(ref)) == sent
+    (event,) = life.session.scalars(select(AuditEvent).where(
+        AuditEvent.case_reference == ref, AuditEvent.action == "instance_cancelled")).all()
+    assert event.summary["reason"] == "The case was closed" and event.actor == "olivia"
+    assert stage.ended_at is not None
