@@ -23,6 +23,8 @@ MODEL_MODULES = (
     "cases.challenge",
     "cases.legal",
     "cases.legal_court",
+    "cases.reporter_access",
+    "cases.partner_access",
 )
 
 

@@ -31,6 +31,7 @@ from engine.handlers import ServiceContext
 from . import support_conference, support_safeguarding  # noqa: F401 - their stages
 from .common import case_of, iso, pop_text, refuse_as_form, working_days_after
 from .notifications import tell_reporter
+from .partner_portal import answer_facts
 from .registry import handlers
 from .stages import register_stage
 from .support_mail import (
@@ -72,7 +73,8 @@ def make_referrals(ctx: ServiceContext) -> dict[str, Any]:
                         recipient_name=agency["name"], required=("reason", "sections"),
                         facts={"referral_number": f"R{referral.id}", "reason": referral.reason,
                                "legal_basis_text": LEGAL_BASIS_TEXT[referral.legal_basis],
-                               "sections": sections, "answer_by": answer_by})
+                               "sections": sections, "answer_by": answer_by,
+                               **answer_facts(ctx, referral)})
         ctx.start_process(TRACKING_PROCESS, {
             "case_reference": case.reference, "case_officer": case.case_officer,
             "team_leader": ctx.data.get("team_leader"), "referral_id": referral.id,

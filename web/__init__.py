@@ -83,6 +83,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .manager_instances import bp as manager_instances_bp
 
     app.register_blueprint(manager_instances_bp)
+    from .partner import bp as partner_bp
+
+    app.register_blueprint(partner_bp)
+    from .reporter import init_app as init_reporter
+
+    init_reporter(app)
     # Last: placeholders only for the workspace paths no blueprint above has taken.
     auth.add_workspace_landing_pages(app)
     if app.config["ASB_TESTING"]:

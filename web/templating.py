@@ -21,7 +21,7 @@ FALLBACK_COUNCIL_NAME = "Council"
 
 # Header navigation: (label, path, roles that see it). A link shows once its page exists.
 NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
-    ("Inbox", "/inbox", frozenset({Role.OFFICER, Role.TEAM_LEADER, Role.PARTNER, Role.MANAGER})),
+    ("Inbox", "/inbox", frozenset({Role.OFFICER, Role.TEAM_LEADER, Role.MANAGER})),
     ("Cases", "/cases", frozenset({Role.OFFICER, Role.TEAM_LEADER})),
     ("New report", "/reports/new", frozenset({Role.OFFICER, Role.TEAM_LEADER})),
     ("Case Reviews", "/case-reviews", frozenset({Role.TEAM_LEADER, Role.MANAGER})),
@@ -30,6 +30,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("Dashboard", "/dashboard", frozenset({Role.MANAGER})),
     ("Instances", "/instances", frozenset({Role.MANAGER})),
     ("Admin", "/admin", frozenset({Role.ADMIN})),
+    ("Referrals", "/partner", frozenset({Role.PARTNER})),
 )
 
 

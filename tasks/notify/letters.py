@@ -48,6 +48,8 @@ TEMPLATES = (
     *("court_injunction", "court_witness", "court_closure", "court_possession"),  # legal_court
     *("evidence_request", "evidence_reminder", "evidence_thanks"),  # evidence_stage
     *("support_arranged", "partner_referral", "partner_reminder", "conference_invitation", "conference_action_reminder"),  # noqa: E501 - support
+    "reporter_access",  # reporters' door (tasks/reporter_portal.py)
+    *("partner_update", "partner_link"),  # partner door (issue 8)
 )
 
 

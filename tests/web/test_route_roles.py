@@ -50,8 +50,8 @@ POLICY: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/sign-in"): (400,) * 10,
     ("GET", "/"): (SIGN_IN,) + (HOME,) * 9,
     # Workspaces.
-    ("GET", "/inbox"): (SIGN_IN, 200, 200, 200, 200, 200, 200, 403, 403, 200),
-    ("GET", "/inbox/counts.json"): (401, 200, 200, 200, 200, 200, 200, 403, 403, 200),
+    ("GET", "/inbox"): (SIGN_IN, 200, 200, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "/inbox/counts.json"): (401, 200, 200, 200, 200, 200, 200, 403, 403, 403),
     ("GET", "/dashboard"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 403, 403, 403),
     # The cases behind a figure: with no figure named, the manager's request is refused (400).
     ("POST", "/dashboard/refresh"): (400, 403, 403, 403, 403, 403, 302, 403, 403, 403),
@@ -114,10 +114,10 @@ POLICY: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/reports/new"): (400, 400, 400, 400, 400, 400, 400, 403, 403, 403),
     # Tasks: the assessment task is olivia's; the team leader may act on her team's tasks.
     # Managers read every case's tasks; they act only on their own (stage 2 complaints).
-    ("GET", "/tasks/<task_id>"): (SIGN_IN, 200, 200, 404, 200, 404, 200, 403, 403, 404),
-    ("POST", "/tasks/<task_id>"): (400, 422, 403, 404, 422, 404, 403, 403, 403, 404),
-    ("POST", "/tasks/<task_id>/claim"): (400, 302, 409, 404, 409, 404, 403, 403, 403, 404),
-    ("POST", "/tasks/<task_id>/release"): (400, 302, 403, 404, 302, 404, 403, 403, 403, 404),
+    ("GET", "/tasks/<task_id>"): (SIGN_IN, 200, 200, 404, 200, 404, 200, 403, 403, 403),
+    ("POST", "/tasks/<task_id>"): (400, 422, 403, 404, 422, 404, 403, 403, 403, 403),
+    ("POST", "/tasks/<task_id>/claim"): (400, 302, 409, 404, 409, 404, 403, 403, 403, 403),
+    ("POST", "/tasks/<task_id>/release"): (400, 302, 403, 404, 302, 404, 403, 403, 403, 403),
     ("POST", "/tasks/<task_id>/assign"): (400, 403, 403, 403, 400, 404, 403, 403, 403, 403),
     ("POST", "/sign-out"): (400,) + (302,) * 9,
     # ASB Case Reviews and complaints: team leaders and managers run them and see every one;
@@ -135,6 +135,33 @@ POLICY: dict[tuple[str, str], tuple[int, ...]] = {
         (400, 403, 403, 403, 400, 400, 400, 403, 403, 403),
     ("POST", "/complaints/<complaint_ref>/escalation"):
         (400, 403, 403, 403, 400, 400, 400, 403, 403, 403),
+    # The partner door: partners only. No referral, action or link exists in the fixture, so
+    # paul meets 404 there (tests/partner cover his own agency's); a bad link is 404 for all.
+    ("GET", "/partner"): (SIGN_IN, 403, 403, 403, 403, 403, 403, 403, 403, 200),
+    ("GET", "/partner/referrals/<int:referral_id>"):
+        (SIGN_IN, 403, 403, 403, 403, 403, 403, 403, 403, 404),
+    ("POST", "/partner/referrals/<int:referral_id>"):
+        (400, 403, 403, 403, 403, 403, 403, 403, 403, 404),
+    ("POST", "/partner/actions/<int:action_id>"):
+        (400, 403, 403, 403, 403, 403, 403, 403, 403, 404),
+    ("GET", "/partner/link/<token>"): (404,) * 10,
+    # The reporters' door: public, no staff role needed. Without a reporter session (a code
+    # or link) the case pages answer 401 to everyone; an unknown link is 404 for all.
+    ("GET", "/report"): (200,) * 10,
+    ("POST", "/report"): (400,) * 10,
+    ("GET", "/follow"): (200,) * 10,
+    ("POST", "/follow"): (400,) * 10,
+    ("GET", "/follow/<key>"): (404,) * 10,
+    ("GET", "/my-case"): (401,) * 10,
+    ("POST", "/my-case/sign-out"): (400,) + (302,) * 9,
+    **{(method, f"/my-case/{page}"): (401,) * 10 if method == "GET" else (400,) + (401,) * 9
+       for page in ("incident", "diary", "evidence", "circumstances", "preferences",
+                    "case-review", "complaint") for method in ("GET", "POST")},
+    # The officer's controls of a reporter's access (a POST naming no action is refused).
+    ("POST", "/cases/<reference>/reporter-access"):
+        (400, 400, 400, 404, 400, 404, 403, 403, 403, 403),
+    ("POST", "/cases/<reference>/reporter-access/revoke"):
+        (400, 302, 302, 404, 302, 404, 403, 403, 403, 403),
 }
 
 
@@ -252,6 +279,7 @@ def _build(tmp_path: Path) -> Fixture:
                          "review_ref": review_ref, "complaint_ref": complaint_ref,
                          "instance_id": str(instance_id), "version_id": str(version_id),
                          "incident_id": "999999", "figure": "open_stage",
+                         "referral_id": "999999", "action_id": "999999", "token": "no-link",
                          "process_id": "asb_case", "decision_id": "triage_priority"})
 
 

@@ -28,7 +28,7 @@ ROLE_HINTS = {
     Role.MANAGER: "Sees deadlines and outcomes across the service",
     Role.PROCESS_OWNER: "Edits and publishes the process diagrams",
     Role.ADMIN: "Manages users, teams and the council's settings",
-    Role.PARTNER: "Works tasks shared with their agency",
+    Role.PARTNER: "Answers the referrals sent to their agency",
 }
 
 

@@ -20,7 +20,7 @@ bp = Blueprint("home", __name__)
 WORKSPACE_OF_ROLE: dict[Role, str] = {
     Role.OFFICER: "/inbox",
     Role.TEAM_LEADER: "/inbox",
-    Role.PARTNER: "/inbox",
+    Role.PARTNER: "/partner",
     Role.PROCESS_OWNER: "/diagrams",
     Role.MANAGER: "/dashboard",
     Role.ADMIN: "/admin",
@@ -28,7 +28,7 @@ WORKSPACE_OF_ROLE: dict[Role, str] = {
 
 # path: (heading, roles allowed)
 WORKSPACE_LANDING_PAGES: dict[str, tuple[str, tuple[Role, ...]]] = {
-    "/inbox": ("Inbox", (Role.OFFICER, Role.TEAM_LEADER, Role.PARTNER)),
+    "/inbox": ("Inbox", (Role.OFFICER, Role.TEAM_LEADER)),
     "/dashboard": ("Dashboard", (Role.MANAGER,)),
     "/admin": ("Administration", (Role.ADMIN,)),
 }

@@ -35,8 +35,6 @@ def views_for(user: User) -> dict[str, str]:
     views = {"mine": "My tasks", "team": "Team's unclaimed tasks"}
     if user.role is Role.TEAM_LEADER:
         views["all_team"] = "All team tasks"
-    if user.role is Role.PARTNER:
-        views = {"mine": "My tasks"}
     return views
 
 

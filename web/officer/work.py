@@ -19,7 +19,7 @@ from web.auth.guards import safe_next
 from web.extensions import rollback_only
 
 # Managers answer stage 2 complaints, so they have an inbox and task pages too.
-WORK_ROLES = (Role.OFFICER, Role.TEAM_LEADER, Role.PARTNER, Role.MANAGER)
+WORK_ROLES = (Role.OFFICER, Role.TEAM_LEADER, Role.MANAGER)
 CONFLICT = "This task was completed or changed by someone else."
 
 
