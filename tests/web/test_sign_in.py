@@ -214,3 +214,15 @@ def test_signed_in_user_visiting_sign_in_goes_home(client):
     sign_in(client, "mina.manager")
     response = client.get("/sign-in")
     assert response.status_code == 302
+
+
+def test_a_member_of_the_public_finds_the_report_form_and_their_case_without_an_account(
+        client):
+    page = client.get("/sign-in").get_data(as_text=True)
+    main, footer = page.split('<footer', 1)
+    for text, href in (("Report anti-social behaviour", "/report"),
+                       ("follow a case you reported", "/follow")):
+        assert f'href="{href}">{text}</a>' in main
+    assert 'href="/report">Report anti-social behaviour</a>' in footer
+    assert 'href="/follow">Follow your report</a>' in footer
+    assert client.get("/report").status_code == 200 and client.get("/follow").status_code == 200
