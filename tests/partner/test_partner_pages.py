@@ -132,6 +132,10 @@ def test_a_message_to_the_officer_is_kept_on_the_case_and_sent_to_her(api):
             (PartnerNoteKind.MESSAGE, "Can we meet on Monday?", "paul")]
     (told,) = mails(api, "partner_update")
     assert "Can we meet on Monday?" in told.body_text
-    assert "Message from Derbyshire Police" in browser(api, "olivia").text(f"/cases/{reference}")
+    case_file = browser(api, "olivia").text(f"/cases/{reference}")
+    assert "Message from Derbyshire Police" in case_file
+    (entry,) = [li for li in case_file.split('<li class="council-timeline__item"')
+                if 'data-kind="partner"' in li]
+    assert "Can we meet on Monday?" in entry and "(paul)" in entry
     (audited,) = audits(api, "partner.message")
     assert audited.case_reference == reference and "Monday" not in str(audited.summary)

@@ -68,6 +68,9 @@ def test_a_change_of_circumstances_reopens_the_risk_assessment(api, signed_in):
     assert "review_risk" in open_tasks(api, ref)
     page = signed_in("olivia").get(f"/cases/{ref}").get_data(as_text=True)
     assert "He threatened my son yesterday" in page  # the officer reads it on the case file
+    (entry,) = [li for li in page.split('<li class="council-timeline__item"')
+                if 'data-kind="reporter"' in li]                  # and in the timeline, dated
+    assert "Change of circumstances" in entry and "He threatened my son yesterday" in entry
 
 
 def test_contact_preferences_apply_and_a_new_frequency_goes_to_the_officer(api):

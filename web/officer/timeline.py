@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from cases.evidence import EvidenceItem, evidence_of
 from cases.outbox import MessageChannel, OutboxMessage, messages_for_case
+from cases.partner_access import PartnerNote, PartnerNoteKind
+from cases.people import PartnerAgency
 from cases.records import (
     ActionPlan,
     Case,
@@ -19,6 +21,7 @@ from cases.records import (
     Disclosure,
     RiskAssessment,
 )
+from cases.reporter_access import ReporterSubmission, SubmissionKind
 from engine.models import HumanTask, ProcessInstance, TaskStatus
 
 from .case_access import aware, london
@@ -121,11 +124,45 @@ def _record_events(session: Session, case: Case, assessments: list[RiskAssessmen
     return events
 
 
+PARTNER_NOTE_TITLES = {PartnerNoteKind.MESSAGE: "Message from {agency}",
+                       PartnerNoteKind.ACTION_TAKEN: "Action taken by {agency}",
+                       PartnerNoteKind.PROGRESS: "Progress from {agency}"}
+SUBMISSION_TITLES = {
+    SubmissionKind.INCIDENT: "New incident", SubmissionKind.DIARY: "Diary entry",
+    SubmissionKind.EVIDENCE: "Evidence file", SubmissionKind.CIRCUMSTANCES:
+    "Change of circumstances", SubmissionKind.PREFERENCES: "Update preferences changed",
+    SubmissionKind.CASE_REVIEW: "Case Review requested", SubmissionKind.COMPLAINT:
+    "Complaint made"}
+SHOWN_TEXT = 300  # characters of a partner's or reporter's words on the timeline
+
+
+def _shown(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= SHOWN_TEXT else text[:SHOWN_TEXT - 1] + "…"
+
+
+def _outside_events(session: Session, case: Case) -> list[Event]:
+    """What partners wrote and what the reporter sent online, in their own words."""
+    notes = session.execute(select(PartnerNote, PartnerAgency.name).outerjoin(
+        PartnerAgency, PartnerAgency.code == PartnerNote.agency_code).where(
+        PartnerNote.case_id == case.id)).all()
+    events = [Event(_when(n.at), "partner",
+                    PARTNER_NOTE_TITLES[n.kind].format(agency=name or n.agency_code),
+                    f"{_shown(n.body)} ({n.by})") for n, name in notes]
+    sent = session.scalars(select(ReporterSubmission).where(
+        ReporterSubmission.case_id == case.id))
+    events += [Event(_when(r.at), "reporter",
+                     f"From the reporter online: {SUBMISSION_TITLES.get(r.kind, r.kind)}",
+                     _shown(r.text)) for r in sent]
+    return events
+
+
 def timeline(session: Session, case: Case, tasks: list[HumanTask],
              assessments: list[RiskAssessment]) -> list[Event]:
     """Everything that happened on the case, newest first."""
     events = [*_incident_events(case), *_contact_events(session, case), *_task_events(tasks),
-              *_message_events(session, case), *_record_events(session, case, assessments)]
+              *_message_events(session, case), *_record_events(session, case, assessments),
+              *_outside_events(session, case)]
     return sorted(events, key=lambda e: e.at, reverse=True)
 
 
