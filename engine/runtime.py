@@ -295,7 +295,7 @@ class CaseEngine:
             task.run()
             task_row.assignee = actor  # completing makes the task the actor's (API.md)
             self.audit.instance(session, actor, "task_completed", row, task_name=task_row.name,
-                        object_id=task_id, summary={"changed": _changes(before, task.data)})
+                        object_id=task_id, summary={"changed": sorted(_changes(before, task.data))})
             # A handler refusing what the person entered (FormInvalid) aborts the completion.
             follow = self._advance(session, row, workflow, actor, strict=True)
             row.revision += 1
@@ -462,5 +462,6 @@ def _describe(exc: BaseException) -> str:
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """Summarise which fields a completion set or changed (values redacted by the sink)."""
+    """The fields a completion set or changed (the audit keeps their names, never the values:
+    task data holds what people told the council)."""
     return {k: v for k, v in after.items() if k not in before or before[k] != v}
