@@ -10,15 +10,26 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import CheckConstraint, Column, Enum, ForeignKey, String, Table, func, select
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Enum,
+    ForeignKey,
+    String,
+    Table,
+    func,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from cases.base import Base, Timestamp
+from cases.password_policy import MAX_PASSWORD_LENGTH as MAX_PASSWORD_LENGTH
+from cases.password_policy import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
+from cases.password_policy import WeakPassword, check_password_strength
 
 DEFAULT_TEAM = "default"
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 1024
 TOKEN_PREFIX_LENGTH = 8
 
 USER_NAME_RE = re.compile(r"[A-Za-z0-9._-]{2,64}")
@@ -128,6 +139,14 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp(), default=_utcnow)
+    # Two-factor sign-in: the TOTP secret (encrypted by the web layer), when it was confirmed,
+    # the last time-step accepted (no replays), and the SHA-256 digests of unused recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(Timestamp())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    recovery_codes: Mapped[str | None] = mapped_column(String(1024))
+    # Browser sessions started before this moment are no longer valid (password change, disable).
+    sessions_revoked_at: Mapped[datetime | None] = mapped_column(Timestamp())
 
     team: Mapped[Team] = relationship()
     agency: Mapped[PartnerAgency | None] = relationship()
@@ -175,14 +194,12 @@ def check_agency_code(code: str) -> str:
     return code
 
 
-def check_new_password(password: str) -> None:
-    """Raise ``PeopleError`` unless ``password`` is long enough and not absurdly long."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise PeopleError("password", f"a password needs at least {MIN_PASSWORD_LENGTH} "
-                                      "characters")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise PeopleError("password", f"a password may have at most {MAX_PASSWORD_LENGTH} "
-                                      "characters")
+def check_new_password(password: str, context: tuple[str | None, ...] = ()) -> None:
+    """Raise ``PeopleError`` unless ``password`` is allowed (length, common, name-based)."""
+    try:
+        check_password_strength(password, context)
+    except WeakPassword as exc:
+        raise PeopleError("password", str(exc)) from None
 
 
 def ensure_team(session: Session, name: str) -> Team:
@@ -291,7 +308,7 @@ def create_user(
         raise PeopleError("name", "a user name must have 2 to 64 letters, digits, '.', '_' or '-'")
     user_role = parse_role(role)
     if password is not None:
-        check_new_password(password)
+        check_new_password(password, (name, display_name, email))
     check_contact(email, phone, display_name)
     team_ref = team if isinstance(team, Team) else check_team_name(team or DEFAULT_TEAM)
     partner_agency = resolve_agency(session, user_role, agency)
@@ -320,10 +337,11 @@ def create_user(
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Give ``user`` a new password (at least 12 characters), stored as an argon2id hash."""
-    check_new_password(password)
+def set_password(user: User, password: str, *, now: datetime | None = None) -> None:
+    """Give ``user`` a new password (argon2id hash) and end the sessions begun before ``now``."""
+    check_new_password(password, (user.name, user.display_name, user.email))
     user.password_hash = _hasher.hash(password)
+    user.sessions_revoked_at = now or _utcnow()
 
 
 def check_password(user: User, password: str) -> bool:

@@ -10,6 +10,9 @@ if [ -z "${SECRET_KEY:-}" ]; then
   SECRET_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')
   export SECRET_KEY
 fi
+# The demo signs in with the password only; ASB_REQUIRE_TOTP=true tries two-factor sign-in
+# (each user's first sign-in shows a QR code to scan). Production keeps it on (the default).
+export ASB_REQUIRE_TOTP=${ASB_REQUIRE_TOTP:-false}
 .venv/bin/asb init-db
 .venv/bin/asb seed-demo
 exec .venv/bin/asb serve --host 127.0.0.1 --port "${PORT:-5000}"

@@ -66,6 +66,12 @@ def _load_session_user() -> None:
     if user is None or not user.active:
         session.clear()
         return
+    revoked = user.sessions_revoked_at
+    if revoked is not None and started < revoked:
+        # The password changed (or an administrator acted) after this session began.
+        session.clear()
+        g.session_expired = True
+        return
     session["seen"] = now.isoformat()
     g.user, g.auth = user, "session"
 

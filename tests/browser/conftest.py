@@ -108,6 +108,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "START_WORKER": False,
         # Every browser test signs in from 127.0.0.1: lift the per-address throttle only.
         "ASB_SIGN_IN_RATE": "1000 per minute",
+        # The password step only; tests/browser/test_two_factor.py turns the code step on.
+        "ASB_REQUIRE_TOTP": False,
     })
     # SESSION_COOKIE_SECURE stays as the app configures it (True): Chromium keeps Secure
     # cookies set over plain http by 127.0.0.1, as it does for any loopback origin.

@@ -37,7 +37,9 @@ def make_app(tmp_path: Path, **overrides: Any) -> Flask:
             create_user(session, name, role, password=PASSWORD,
                         display_name=name.replace(".", " ").title())
     engine.dispose()
-    config = {"SECRET_KEY": "test-only-key", "DATABASE_URL": url, "START_WORKER": False}
+    # The password step alone, unless a test asks for two-factor sign-in (tests/auth/ does).
+    config = {"SECRET_KEY": "test-only-key", "DATABASE_URL": url, "START_WORKER": False,
+              "ASB_REQUIRE_TOTP": False}
     config.update(overrides)
     return create_app(config)
 

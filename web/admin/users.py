@@ -27,6 +27,7 @@ from cases.people import (
     set_password,
 )
 from engine import clock
+from web.auth import totp
 from web.auth.lockout import SIGNED_IN
 from web.extensions import db
 
@@ -99,7 +100,7 @@ def users() -> str:
 
 def _pick(session: Session, model: Any, raw: Any) -> Any:
     value = str(raw or "").strip()
-    if not value.isdigit() or len(value) > 12:
+    if not value.isdecimal() or len(value) > 12:
         return None
     return session.get(model, int(value))
 
@@ -244,6 +245,7 @@ def disable_user(user_id: int) -> str | Response | tuple[str, int]:
     if errors:
         return refuse("admin/user_disable.html", errors, **context)
     revoked = staff.disable_user(session, user, now=clock.now())
+    user.sessions_revoked_at = clock.now()  # re-enabling later must not revive old sessions
     audit("user.disabled", "user", user.id, user=user.name, reason=reason,
           revoked_api_access=revoked)
     flash(f"{user.display_name} ({user.name}) is disabled: they cannot sign in, any session "
@@ -280,9 +282,31 @@ def reset_password(user_id: int) -> str | Response | tuple[str, int]:
     if errors:
         return refuse("admin/user_password.html", errors, form=form, user=user)
     chosen = password or staff.generate_password()
-    set_password(user, chosen)
+    try:
+        set_password(user, chosen, now=clock.now())  # their open sessions end too
+    except PeopleError as exc:
+        people_error(exc, errors)
+        return refuse("admin/user_password.html", errors, form=form, user=user)
     audit("user.password_reset", "user", user.id, user=user.name, generated=not password)
     if not password:
         return page("admin/password_shown.html", user=user, password=chosen, created=False)
     flash(f"{user.display_name} ({user.name}) has a new password.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+def reset_two_factor(user_id: int) -> Response:
+    """Forget a user's authenticator and recovery codes: they set up again at next sign-in."""
+    session = db()
+    user: User = get_or_404(session, User, user_id)
+    checked(ConfirmForm())
+    if user.totp_secret is None:
+        flash(f"{user.display_name} ({user.name}) has not set up two-factor sign-in yet.",
+              "success")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    totp.reset(user)
+    user.sessions_revoked_at = clock.now()
+    audit("user.two_factor_reset", "user", user.id, user=user.name)
+    flash(f"Two-factor sign-in was reset for {user.display_name} ({user.name}): they set up "
+          "their authenticator app again when they next sign in, and any session they had "
+          "open has ended.", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from . import account
 from .home import add_workspace_landing_pages
 from .home import bp as home_bp
 from .routes import bp
@@ -14,9 +15,29 @@ __all__ = ["add_workspace_landing_pages", "init_app"]
 def init_app(app: Flask) -> None:
     """Register the sign-in blueprint and throttle sign-in attempts per IP address."""
     app.config.setdefault("ASB_SIGN_IN_RATE", "10 per minute")
+    # Each also from the environment: ASB_REQUIRE_TOTP=false, ASB_HIBP_URL=..., ASB_TOTP_KEY=...
+    # (``from_prefixed_env`` files those under the name without its ASB_ prefix).
+    for key, default in (("REQUIRE_TOTP", True), ("HIBP_URL", None), ("TOTP_KEY", None)):
+        app.config.setdefault(f"ASB_{key}", app.config.get(key, default))
     app.register_blueprint(bp)
     app.register_blueprint(home_bp)
-    # Wrapped here, per app, so each app's limiter (and its counters) guards its own view.
-    throttle = app.extensions["asb"]["limiter"].limit(
-        lambda: current_app.config["ASB_SIGN_IN_RATE"], methods=["POST"])
-    app.view_functions["auth.sign_in"] = throttle(app.view_functions["auth.sign_in"])
+    app.register_blueprint(account.bp)
+    # Wrapped here, per app, so each app's limiter (and its counters) guards its own view;
+    # the password and the code steps share one budget per address.
+    throttle = app.extensions["asb"]["limiter"].shared_limit(
+        lambda: current_app.config["ASB_SIGN_IN_RATE"], scope="sign-in", methods=["POST"])
+    _add_admin_reset(app)
+    for endpoint in ("auth.sign_in", "auth.two_factor_code", "auth.two_factor_set_up",
+                     "account.change_password"):
+        app.view_functions[endpoint] = throttle(app.view_functions[endpoint])
+
+
+def _add_admin_reset(app: Flask) -> None:
+    """``POST /admin/users/<id>/two-factor/reset``: an administrator resets a user's 2FA."""
+    from cases.people import Role
+    from web.admin.users import reset_two_factor
+
+    from .guards import roles_required
+
+    app.add_url_rule("/admin/users/<int:user_id>/two-factor/reset", "admin_two_factor_reset",
+                     roles_required(Role.ADMIN)(reset_two_factor), methods=["POST"])

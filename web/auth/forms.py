@@ -26,3 +26,33 @@ class SignInForm(FlaskForm):
                     Length(max=1024, message="Password must be 1024 characters or fewer")],
     )
     submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class CodeForm(FlaskForm):
+    """The 6-digit code from an authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Code", widget=GovTextInput(), filters=[_strip],
+        validators=[DataRequired(message="Enter the code from your authenticator app"),
+                    Length(max=32, message="Enter the 6-digit code or a recovery code")],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password and a new one, typed twice."""
+
+    current = PasswordField(
+        "Current password", widget=GovPasswordInput(),
+        validators=[DataRequired(message="Enter your current password"),
+                    Length(max=1024, message="Password must be 1024 characters or fewer")],
+    )
+    new = PasswordField(
+        "New password", widget=GovPasswordInput(),
+        validators=[DataRequired(message="Enter a new password")],
+    )
+    confirm = PasswordField(
+        "Type the new password again", widget=GovPasswordInput(),
+        validators=[DataRequired(message="Type the new password again")],
+    )
+    submit = SubmitField("Change password", widget=GovSubmitInput())

@@ -15,6 +15,7 @@ SIGNED_IN = "auth.signed_in"
 FAILED = "auth.sign_in_failed"
 LOCKED = "auth.account_locked"
 REFUSED = "auth.sign_in_refused"
+PASSWORD_ACCEPTED = "auth.password_accepted"  # noqa: S105 - an audit action name # nosec B105
 
 
 def _last(session: Session, action: str, name: str) -> datetime | None:
@@ -43,16 +44,17 @@ def _failures_since_reset(session: Session, name: str, now: datetime) -> int:
     return count
 
 
-def note_event(session: Session, action: str, name: str, now: datetime, ip: str | None
-               ) -> None:
+def note_event(session: Session, action: str, name: str, now: datetime, ip: str | None,
+               **more: str) -> None:
     """Audit one sign-in event for the user name typed in."""
     record(session, AuditRecord(at=now, actor=name, action=action, object_type="user",
-                                object_id=name, summary={"ip": ip}))
+                                object_id=name, summary={"ip": ip, **more}))
 
 
-def note_failure(session: Session, name: str, now: datetime, ip: str | None) -> bool:
-    """Audit a failed sign-in; lock the account on the fifth in a row; tell if now locked."""
-    note_event(session, FAILED, name, now, ip)
+def note_failure(session: Session, name: str, now: datetime, ip: str | None,
+                 **more: str) -> bool:
+    """Audit a failed sign-in (password or code); lock on the fifth in a row; tell if locked."""
+    note_event(session, FAILED, name, now, ip, **more)
     session.flush()
     if _failures_since_reset(session, name, now) >= MAX_FAILURES:
         note_event(session, LOCKED, name, now, ip)

@@ -6,7 +6,7 @@ from contextlib import suppress
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from cases.audit import AuditRecord, record
@@ -15,11 +15,12 @@ from engine import clock
 
 from .. import identity
 from ..extensions import db
-from . import lockout
+from . import lockout, two_factor
 from .forms import SignInForm
 from .guards import login_required, safe_next
 
 bp = Blueprint("auth", __name__)
+two_factor.add_routes(bp)
 
 BAD_CREDENTIALS = "Enter a correct user name and password"
 LOCKED = ("Sign-in is paused for this account after too many attempts. Wait 15 minutes, "
@@ -61,6 +62,9 @@ def sign_in() -> str | Response | tuple[str, int]:
     if not ok or user is None:
         locked = lockout.note_failure(session, name, now, ip)
         return _refused(form, LOCKED if locked else BAD_CREDENTIALS)
+    if current_app.config["ASB_REQUIRE_TOTP"]:
+        lockout.note_event(session, lockout.PASSWORD_ACCEPTED, name, now, ip)
+        return two_factor.begin(user, target, now)
     identity.sign_in(user)
     lockout.note_event(session, lockout.SIGNED_IN, name, now, ip)
     return redirect(target or url_for("home.index"))
