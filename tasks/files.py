@@ -7,6 +7,7 @@ temporary file and a rename, so a reader never sees half a file.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import secrets
@@ -14,6 +15,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _NAME_RE = re.compile(r"[0-9a-f]{32}")
 
@@ -75,3 +77,54 @@ class FileStore:
     def delete(self, name: str) -> None:
         """Remove a stored file (used when the record of it could not be written)."""
         self._path(name).unlink(missing_ok=True)
+
+
+class MetadataNotRemovable(ValueError):
+    """The image's metadata cannot be removed (a type we cannot rewrite, or unreadable)."""
+
+
+# Photo types whose metadata can be rewritten here (HEIC needs a codec Pillow lacks).
+STRIPPABLE = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+_ORIENTATION = 0x0112
+
+
+def strip_image_metadata(data: bytes, content_type: str) -> bytes:
+    """The image re-written without EXIF (GPS, camera, times), XMP or text chunks.
+
+    Only the orientation survives, so that the photo still shows the right way up. JPEGs keep
+    their quantisation tables (``quality="keep"``), so the picture is not visibly changed.
+    """
+    if content_type not in STRIPPABLE:
+        raise MetadataNotRemovable(content_type)
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            orientation = image.getexif().get(_ORIENTATION)
+            kept = Image.Exif()
+            if orientation:
+                kept[_ORIENTATION] = orientation
+            out = io.BytesIO()
+            options: dict[str, object] = {"exif": kept.tobytes()} if orientation else {}
+            if image.format == "JPEG":
+                options.update(quality="keep", subsampling="keep")
+            if image.info.get("icc_profile"):
+                options["icc_profile"] = image.info["icc_profile"]
+            if image.format == "GIF":
+                options.update(save_all=True)
+            clean = _without_info(image)
+            clean.save(out, format=image.format, **options)
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
+            ValueError) as exc:
+        raise MetadataNotRemovable(content_type) from exc
+    return out.getvalue()
+
+
+def _without_info(image: Any) -> Any:
+    """The image with its ``info`` (where Pillow keeps EXIF, XMP and text chunks) emptied."""
+    for key in ("exif", "xmp", "XML:com.adobe.xmp", "comment", "photoshop", "dpi"):
+        image.info.pop(key, None)
+    if image.format == "PNG":
+        image.info.clear()
+    return image

@@ -81,13 +81,35 @@ def worker_jobs(environ: Mapping[str, str]) -> list[Callable[[Session], int]]:
     from .notify.channels import channels_from_env
     from .notify.outbox_sender import send_due
 
+    jobs: list[Callable[[Session], int]] = []
     channels = channels_from_env(environ)
-    if not channels:
+    if channels:
+        def send_outbox(session: Session) -> int:
+            return send_due(session, channels, clock.now())
+        jobs.append(send_outbox)
+    else:
         log.warning("no e-mail, SMS or letter channel is configured (ASB_SMTP_HOST, "
                     "ASB_NOTIFY_API_KEY): messages wait in the outbox")
-        return []
+    scan = _scan_job(environ)
+    if scan is not None:
+        jobs.append(scan)
+    return jobs
 
-    def send_outbox(session: Session) -> int:
-        return send_due(session, channels, clock.now())
 
-    return [send_outbox]
+def _scan_job(environ: Mapping[str, str]) -> Callable[[Session], int] | None:
+    """Scan evidence waiting for clamd (``ASB_CLAMD``) in the store at ``ASB_FILES``."""
+    from .files import FileStore
+    from .virus_scan import clamd_address, scan_waiting
+
+    address = clamd_address(environ)
+    if address is None:
+        return None
+    if not environ.get("ASB_FILES"):
+        log.warning("ASB_CLAMD is set but ASB_FILES is not: the worker cannot find the "
+                    "evidence files, so uploads stay awaiting a scan")
+        return None
+    store = FileStore(environ["ASB_FILES"])
+
+    def scan_evidence(session: Session) -> int:
+        return scan_waiting(session, store, address, clock.now())
+    return scan_evidence

@@ -14,7 +14,16 @@ URL map (blueprint ``casefile``):
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
@@ -33,6 +42,7 @@ from cases.records import (
 )
 from engine import clock
 from engine.models import TaskStatus
+from tasks import virus_scan
 from tasks.notify.outbox_sender import letter_pdf as render_letter_pdf
 from web.access import can_view_case, visible_cases
 from web.api.serializers import officer
@@ -116,13 +126,15 @@ def case_file(reference: str) -> str:
     links = [(other, reason, can_view_case(session, user(), other))
              for other, reason in links_of(session, case)]
     audit("case.viewed", case, break_glass=via_break_glass)
+    evidence = timeline.evidence_items(session, case)
     return render_template(
         "casefile/case.html", case=case, via_break_glass=via_break_glass,
         officer=officer(session, case.case_officer), parties=parties,
         show_reporter_details=user().role in REPORTER_DETAIL_ROLES, vulnerable=vulnerable,
         reporter_ids={p.person_id for p in parties if p.role is PartyRole.REPORTER},
         assessments=assessments, plan=current_plan(session, case), links=links,
-        evidence=timeline.evidence_items(session, case),
+        evidence=evidence, scans=virus_scan.statuses(session, [e.id for e in evidence]),
+        scanning=virus_scan.clamd_address(current_app.config) is not None,
         open_tasks=[t for t in tasks if t.state is TaskStatus.OPEN],
         task_path=timeline.task_path,
         positions=process_view.outlines(session, case),

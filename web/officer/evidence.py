@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from flask import (
+    Flask,
     abort,
     current_app,
     flash,
@@ -31,42 +32,100 @@ from cases.evidence import (
 )
 from cases.records import Case
 from engine import clock
+from tasks import virus_scan
 from tasks.evidence_requests import evidence_added
-from tasks.files import StoredFileMissing
+from tasks.files import MetadataNotRemovable, StoredFileMissing, strip_image_metadata
 from web.extensions import case_engine, db, rollback_only
 
 from .case_access import audit, file_store, user, viewable_case
 from .forms import EvidenceForm
 
-DEFAULT_MAX_UPLOAD = 25 * 1024 * 1024
+MB = 1024 * 1024
+DEFAULT_MAX_UPLOAD_MB = 100  # the largest kind, video
+# Smaller caps for the kinds that never need to be big (the overall limit still applies).
+KIND_CAPS = {EvidenceKind.PHOTO: 25 * MB, EvidenceKind.AUDIO: 50 * MB,
+             EvidenceKind.DOCUMENT: 25 * MB, EvidenceKind.DIARY_SHEET: 25 * MB}
 FORM_OVERHEAD = 64 * 1024  # room for the other fields and the multipart framing
 MAX_DESCRIPTION = 2000
 _UNSAFE_NAME_RE = re.compile(r"[^A-Za-z0-9._ -]+")
+# Text that a browser would render as a page or an image with scripts: never accepted.
+_MARKUP_RE = re.compile(rb"^\s*<(?:!doctype|html|head|body|script|svg|\?xml|iframe|object)",
+                        re.IGNORECASE)
+_CHOSEN = ("y", "yes", "on", "true", "1")
+# A download opened in a tab anyway runs nothing, loads nothing and cannot be framed.
+DOWNLOAD_CSP = ("default-src 'none'; object-src 'none'; base-uri 'none'; "
+                "frame-ancestors 'none'; sandbox")
 
 
-def max_upload() -> int:
-    """The largest evidence file accepted, in bytes (``ASB_MAX_UPLOAD``, default 25 MB)."""
-    config = current_app.config
-    return int(config.get("ASB_MAX_UPLOAD") or config.get("MAX_UPLOAD") or DEFAULT_MAX_UPLOAD)
+def _overall(config: Any) -> int:
+    """``ASB_MAX_UPLOAD`` (bytes) or ``ASB_MAX_UPLOAD_MB``, else 100 MB."""
+    exact = config.get("ASB_MAX_UPLOAD") or config.get("MAX_UPLOAD")
+    if exact:
+        return int(exact)
+    megabytes = config.get("ASB_MAX_UPLOAD_MB") or config.get("MAX_UPLOAD_MB")
+    return int(float(megabytes or DEFAULT_MAX_UPLOAD_MB) * MB)
+
+
+def max_upload(kind: EvidenceKind | None = None) -> int:
+    """The largest file accepted, in bytes: for ``kind``, or of any kind."""
+    overall = _overall(current_app.config)
+    cap = KIND_CAPS.get(kind) if kind is not None else None
+    return min(overall, cap) if cap else overall
 
 
 def set_request_limit(state: BlueprintSetupState) -> None:
-    """Cap every request body at the upload limit plus the form's overhead (Flask answers 413)."""
+    """Cap every request body at the upload limit plus the form's overhead (Flask answers 413).
+
+    An over-size body sent to an upload form gets that form again with a message.
+    """
     config = state.app.config
     if config.get("MAX_CONTENT_LENGTH") is None:
-        limit = config.get("ASB_MAX_UPLOAD") or config.get("MAX_UPLOAD") or DEFAULT_MAX_UPLOAD
-        config["MAX_CONTENT_LENGTH"] = int(limit) + FORM_OVERHEAD
+        config["MAX_CONTENT_LENGTH"] = _overall(config) + FORM_OVERHEAD
+    _add_too_large_pages(state.app)
+
+
+def _too_large_message() -> str:
+    return (f"The selected file is too large: it must be smaller than "
+            f"{_megabytes(max_upload())}")
+
+
+def _add_too_large_pages(app: Flask) -> None:
+    from cases.people import Role
+    from web.auth.guards import roles_required
+    from web.reporter.access import reporter_case, reporter_required
+    from web.reporter.forms import EvidenceUploadForm
+    from web.security import add_too_large_page
+
+    def officer_page(reference: str) -> tuple[str, int]:
+        case, _ = viewable_case(reference)
+        return _page(case, EvidenceForm(formdata=None), {"file": _too_large_message()}, 413)
+
+    def reporter_page() -> tuple[str, int]:
+        errors = {"file": _too_large_message()}
+        return render_template("reporter/evidence.html", form=EvidenceUploadForm(formdata=None),
+                               errors=errors, summary=list(errors.items()),
+                               case=reporter_case(), kinds=kind_hints(),
+                               limit=_megabytes(max_upload())), 413
+
+    add_too_large_page(app, "casefile.upload",
+                       roles_required(Role.OFFICER, Role.TEAM_LEADER)(officer_page))
+    add_too_large_page(app, "reporter.evidence", reporter_required(reporter_page))
+
+
+def kind_hints() -> dict[str, str]:
+    """Each kind of evidence: the file types it takes and its size limit."""
+    return {str(k): f"{describe_types(ALLOWED[k])} (up to {_megabytes(max_upload(k))})"
+            for k in EvidenceKind}
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size} bytes"
+    return f"{size / MB:.0f} MB" if size >= MB else f"{size} bytes"
 
 
 def _page(case: Case, form: EvidenceForm, errors: dict[str, str], status: int = 200
           ) -> tuple[str, int]:
-    kinds = {str(k): describe_types(ALLOWED[k]) for k in EvidenceKind}
     return render_template("casefile/evidence_form.html", case=case, form=form, errors=errors,
-                           kinds=kinds, limit=_megabytes(max_upload())), status
+                           kinds=kind_hints(), limit=_megabytes(max_upload())), status
 
 
 def upload_form(reference: str) -> tuple[str, int]:
@@ -80,9 +139,12 @@ def _check_file(kind: EvidenceKind | None, storage: FileStorage | None, errors: 
     if storage is None or not storage.filename:
         errors["file"] = "Select a file"
         return None
-    data = storage.stream.read(max_upload() + 1)
-    if len(data) > max_upload():
-        errors["file"] = f"The selected file must be smaller than {_megabytes(max_upload())}"
+    limit = max_upload(kind)
+    data = storage.stream.read(limit + 1)
+    if len(data) > limit:
+        what = f"a {kind.value.replace('_', ' ')}" if kind is not None else "the selected file"
+        errors["file"] = f"The selected file must be smaller than {_megabytes(limit)}" + (
+            f" for {what}" if limit < max_upload() else "")
         return None
     if not data:
         errors["file"] = "The selected file is empty"
@@ -91,6 +153,10 @@ def _check_file(kind: EvidenceKind | None, storage: FileStorage | None, errors: 
     if found is None:
         errors["file"] = ("The selected file is not a type we accept: use a photo, recording, "
                           "video, PDF, Word or OpenDocument file, or plain text")
+        return None
+    if found == "text/plain" and _MARKUP_RE.match(data[:1024].lstrip(b"\xef\xbb\xbf")):
+        errors["file"] = ("The selected file is a web page, SVG or XML file: we do not accept "
+                          "those. Save it as a PDF or a plain text file")
         return None
     label, endings = TYPES[found]
     ending = extension_of(storage.filename)
@@ -102,6 +168,13 @@ def _check_file(kind: EvidenceKind | None, storage: FileStorage | None, errors: 
         errors["file"] = (f"The selected file is a {label}: a {kind.value.replace('_', ' ')} "
                           f"must be a {describe_types(ALLOWED[kind])}")
         return None
+    if request.form.get("remove_location", "").lower() in _CHOSEN and found.startswith("image/"):
+        try:
+            data = strip_image_metadata(data, found)
+        except MetadataNotRemovable:
+            errors["file"] = (f"We cannot remove the location from this {label}: save it as a "
+                              f"JPG or PNG image, or untick “Remove the location”")
+            return None
     return data, found
 
 
@@ -124,7 +197,7 @@ def upload(reference: str) -> Any:
     checked = _check_file(kind, request.files.get("file"), errors)
     if errors or checked is None or kind is None:
         rollback_only()
-        too_big = errors.get("file", "").endswith(_megabytes(max_upload()))
+        too_big = errors.get("file", "").startswith("The selected file must be smaller")
         return _page(case, form, errors, 413 if too_big else 400)
     data, content_type = checked
     store = file_store()
@@ -137,11 +210,25 @@ def upload(reference: str) -> Any:
                             at=clock.now(), description=description)
         # A request for evidence waiting on this case now reviews the file.
         evidence_added(db(), case_engine(), case.reference, item.id, actor=user().name)
+        address = virus_scan.clamd_address(current_app.config)
+        status = (virus_scan.scan_item(db(), store, address, item, clock.now())
+                  if address else None)
     except Exception:
         store.delete(stored.name)
         raise
-    flash("Evidence added to the case", "success")
+    _tell_scan(status)
     return redirect(url_for("casefile.case_file", reference=case.reference) + "#evidence")
+
+
+def _tell_scan(status: virus_scan.ScanStatus | None) -> None:
+    if status is virus_scan.ScanStatus.INFECTED:
+        flash("Evidence added to the case, but the virus scanner found something in it: the "
+              "file is quarantined and cannot be downloaded", "error")
+    elif status is virus_scan.ScanStatus.PENDING:
+        flash("Evidence added to the case. It is awaiting a virus scan and can be downloaded "
+              "once the scan finds it clean", "success")
+    else:
+        flash("Evidence added to the case", "success")
 
 
 def _base_name(name: str | None) -> str:
@@ -168,9 +255,18 @@ def download(reference: str, item_id: int) -> Response:
     except StoredFileMissing:
         current_app.logger.error("evidence %s: stored file is missing", item.id)
         abort(404)
+    held = virus_scan.held_back(db(), item, virus_scan.clamd_address(current_app.config))
+    if held is not None:
+        flash("This file is quarantined: the virus scanner found something in it"
+              if held is virus_scan.ScanStatus.INFECTED else
+              "This file is awaiting a virus scan: try again in a few minutes", "error")
+        return redirect(url_for("casefile.case_file", reference=case.reference) + "#evidence")
     audit("evidence.downloaded", case, object_type="evidence", object_id=str(item.id))
-    response = send_file(path, mimetype=item.content_type, as_attachment=True,
+    # Text is sent as plain text; nothing is ever sent as a type a browser would run.
+    mimetype = item.content_type if item.content_type in TYPES else "application/octet-stream"
+    response = send_file(path, mimetype=mimetype, as_attachment=True,
                          download_name=safe_download_name(item), conditional=False,
                          etag=False, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
     return response

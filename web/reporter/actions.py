@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, render_template, request
+from flask import abort, current_app, render_template, request
 from werkzeug.wrappers import Response
 
 from cases.config import get_setting
 from cases.evidence import ALLOWED, EvidenceKind, add_evidence, describe_types
 from cases.records import CaseDataInvalid
 from engine import clock
-from tasks import reporter_portal
+from tasks import reporter_portal, virus_scan
 from web.extensions import case_engine, db, rollback_only
 from web.officer.case_access import file_store
 from web.officer.evidence import MAX_DESCRIPTION, _base_name, _check_file, _megabytes, max_upload
@@ -173,6 +173,9 @@ def evidence() -> tuple[str, int]:
                             actor=reporter_portal.ACTOR, at=clock.now(),
                             description=description)
         reporter_portal.evidence_sent(db(), case_engine(), case, item.id)
+        address = virus_scan.clamd_address(current_app.config)
+        if address:
+            virus_scan.scan_item(db(), store, address, item, clock.now())
     except Exception:
         store.delete(stored.name)
         raise
