@@ -56,7 +56,7 @@ REF_COLUMNS = ("business_key", "case_reference")
 SEQUENCES = ("case_sequences", "challenge_sequences")
 SKIP = frozenset({"alembic_version", *SEQUENCES})
 SCHEDULE = frozenset({"next_timer_at", "next_retry_at", "next_attempt_at", "not_before"})
-TOKEN_RE = (r"ASB-\d{4}-\d{6}|(?:CR|CMP)-\d{4}-\d{4,}"
+TOKEN_RE = (r"ASB-\d{4}-\d{6}|(?:CR|CMP)-\d{4}-\d{4,}"  # nosec B105 # a regex, not a password
             r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 NEVER = math.inf
 _UNIT_RE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]? [0-9])([A-Z])([A-Z])")
@@ -312,7 +312,7 @@ def _rounds(tpl: Template, cases: int, seed: int
     rounds = []
     for number in range(math.ceil(cases / per_round)):
         size = min(per_round, cases - number * per_round)
-        rng = random.Random(seed * 100_003 + number)  # noqa: S311 - benchmark data
+        rng = random.Random(seed * 100_003 + number)  # noqa: S311 - benchmark data # nosec B311
         weeks = {cid: -rng.randint(0, SPREAD_WEEKS) if number and cid in tpl.closed else 0
                  for cid in tpl.cases[:size]}
         tokens: dict[str, str] = {}
@@ -392,7 +392,7 @@ def generate(tpl: Template, url: str, cases: int, *, seed: int = 7,
 
     mark = "?" if db.dialect.paramstyle == "qmark" else "%s"
     quote = db.dialect.identifier_preparer.quote
-    sql = {p.table.name: f"INSERT INTO {quote(p.table.name)} "
+    sql = {p.table.name: f"INSERT INTO {quote(p.table.name)} "  # nosec B608 # names quoted, values bound
            f"({', '.join(quote(c.name) for c in p.table.columns)}) "
            f"VALUES ({', '.join([mark] * len(p.table.columns))})" for p in tpl.plans}
     counts = dict.fromkeys(sql, 0)
@@ -451,6 +451,6 @@ def _move_serials(conn: Any, tpl: Template) -> None:
         if plan.span and len(pks) == 1:
             table, pk = plan.table.name, pks[0]
             conn.exec_driver_sql(
-                f"SELECT setval(pg_get_serial_sequence('{table}', '{pk}'), max({pk})) "
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{pk}'), max({pk})) "  # nosec B608 # names from our own metadata
                 f"FROM {table} HAVING max({pk}) IS NOT NULL "
                 f"AND pg_get_serial_sequence('{table}', '{pk}') IS NOT NULL")

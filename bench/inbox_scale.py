@@ -29,7 +29,7 @@ REPEATS = 200
 
 def fill(db: Engine, size: int) -> None:
     """Insert ``size`` projection rows (a quarter open) with their instances."""
-    rng = random.Random(size)  # noqa: S311 - benchmark data
+    rng = random.Random(size)  # noqa: S311 - benchmark data # nosec B311
     now = datetime(2026, 11, 23, tzinfo=UTC)
     with db.begin() as conn:
         conn.execute(insert(DefinitionVersion).values(

@@ -246,7 +246,7 @@ def completions(bench: Bench, result: Result) -> None:
     from tasks import cases_service, demo_cases, demo_stages
 
     engine = bench.app.extensions["asb"]["engine"]
-    rng = random.Random(result.size)  # noqa: S311 - benchmark data
+    rng = random.Random(result.size)  # noqa: S311 - benchmark data # nosec B311
     now = BENCH_NOW
     jobs, tokens = [], {}
     for _ in range(bench.warmup + bench.repeats + 1):

@@ -133,6 +133,8 @@ def check_person(data: Mapping[str, Any], path: str, errors: Errors) -> dict[str
         except ValueError:
             errors[f"{path}.date_of_birth"] = "must be a date as YYYY-MM-DD"
     name = _text(data.get("name"), f"{path}.name", errors, 200)
+    if name is not None and normalise_text(name) is None:
+        errors[f"{path}.name"] = "must contain a letter or a digit"
     return {"name": name, "normalised_name": normalise_text(name),
             "phone": _phone(data.get("phone"), f"{path}.phone", errors),
             "email": email.lower() if email else None, "address": address,

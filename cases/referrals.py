@@ -285,7 +285,7 @@ def record_next_step(session: Session, referral: Referral, step: str, *, by: str
 
 def referral_by_id(session: Session, referral_id: Any, case: Case | None = None) -> Referral:
     """Return the referral ``referral_id`` (of ``case`` when given) or refuse."""
-    found = session.get(Referral, int(referral_id)) if str(referral_id).isdigit() else None
+    found = session.get(Referral, int(referral_id)) if str(referral_id).isdecimal() else None
     if found is None or (case is not None and found.case_id != case.id):
         raise CaseDataInvalid("referral", f"no referral {referral_id} on this case")
     return found

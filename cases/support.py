@@ -274,7 +274,7 @@ def reset_action_reminders(session: Session, conference: CaseConference,
 def conference_by_id(session: Session, conference_id: Any, case: Case) -> CaseConference:
     """Return the conference ``conference_id`` of ``case`` or refuse."""
     found = (session.get(CaseConference, int(conference_id))
-             if str(conference_id).isdigit() else None)
+             if str(conference_id).isdecimal() else None)
     if found is None or found.case_id != case.id:
         raise CaseDataInvalid("conference", f"no case conference {conference_id} on this case")
     return found

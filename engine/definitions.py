@@ -25,6 +25,7 @@ from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from . import clock
+from .bpmn_model import MAX_BYTES
 from .errors import DefinitionNotFound, DiagramInvalid
 from .forms import check_schema, form_keys
 from .forms import load_directory as load_forms
@@ -119,9 +120,11 @@ def parse_sources(sources: Mapping[str, bytes | str]) -> tuple[SpiffBpmnParser, 
     bpmn_ids: list[str] = []
     for filename, content in sorted(sources.items()):
         raw = content.encode() if isinstance(content, str) else content
+        if len(raw) > MAX_BYTES:
+            raise DiagramInvalid([_problem(filename, "file", "The file is larger than 5 MB.")])
         try:
-            root = etree.fromstring(raw, parser=etree.XMLParser(resolve_entities=False,
-                                                                 no_network=True))
+            root = etree.fromstring(raw, parser=etree.XMLParser(
+                resolve_entities=False, no_network=True, load_dtd=False))
         except etree.XMLSyntaxError as exc:
             problem = _problem(filename, "file", f"Not well-formed XML: {exc}")
             raise DiagramInvalid([problem]) from exc

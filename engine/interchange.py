@@ -242,7 +242,7 @@ def _companions(root: etree._Element, others: list[etree._Element]) -> Iterator[
         if not own & {p.get("id") for p in _bpmn(other, "process")}:
             try:
                 _add(_Parser(), other)
-            except Exception:  # noqa: S112 - a broken companion only resolves nothing
+            except Exception:  # noqa: S112 - a broken companion only resolves nothing # nosec B112
                 continue
             usable.append(other)
     while True:

@@ -406,7 +406,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         self._prepare_context(context)
         namespace = {**external_context, **context} if external_context else context.copy()
         namespace["__builtins__"] = self._builtins
-        return eval(code, namespace)  # noqa: S307 - sandboxed code object, restricted builtins
+        return eval(code, namespace)  # noqa: S307 - sandboxed code object, restricted builtins # nosec B307
 
     def execute(self, script: str, context: dict[str, Any],
                 external_context: Mapping[str, Any] | None = None) -> bool:
@@ -418,7 +418,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         context.update(external)
         context["__builtins__"] = self._builtins
         try:
-            exec(code, context)  # noqa: S102 - sandboxed code object, restricted builtins
+            exec(code, context)  # noqa: S102 - sandboxed code object, restricted builtins # nosec B102
         finally:
             self._remove_globals_and_functions_from_context(context, external)
         return True

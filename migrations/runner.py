@@ -25,6 +25,8 @@ MODEL_MODULES = (
     "cases.legal_court",
     "cases.reporter_access",
     "cases.partner_access",
+    "tasks.virus_scan",
+    "cases.retention",
 )
 
 

@@ -11,6 +11,7 @@ fi
 .venv/bin/ruff check .
 .venv/bin/lint-imports --no-cache
 .venv/bin/mypy
+.venv/bin/bandit -q -c pyproject.toml -r engine cases tasks web bench scripts
 # The browser tests run in their own process: a live server thread and Chromium should not
 # share a garbage collector with a thousand earlier tests' leftovers.
 .venv/bin/pytest -q --cov --cov-report= --ignore=tests/browser "$@"

@@ -182,7 +182,7 @@ def build_demo(factory: sessionmaker[Session], engine: CaseEngine, *, cases: int
                days: int = 150, seed: int = 2026, until: datetime | None = None,
                officers: list[str], leaders: list[str]) -> DemoStats:
     """Report ``cases`` cases over ``days`` working days up to ``until`` and work them."""
-    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security # nosec B311
     end = until or clock.now()
     day = (end - timedelta(days=days * 7 // 5)).astimezone(LONDON).date()
     per_day = cases / days

@@ -289,7 +289,7 @@ class StageStarter:
     an open case with an officer; after the first round, only some days."""
 
     def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed)  # noqa: S311 - demo data, not security
+        self.rng = random.Random(seed)  # noqa: S311 - demo data, not security # nosec B311
         self.turn = 0
         self.started: dict[str, int] = {}
 

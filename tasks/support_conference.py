@@ -223,7 +223,7 @@ def record_review(ctx: ServiceContext) -> dict[str, Any]:
     errors: dict[str, str] = {}
     done = []
     for i, given in enumerate(ctx.data.get("done_actions") or []):
-        number = int(given) if str(given).strip().isdigit() else None
+        number = int(given) if str(given).strip().isdecimal() else None
         if number not in by_number:
             errors[f"done_actions.{i}"] = f"line {i + 1}: {given} is not an open action"
         else:

@@ -86,6 +86,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .partner import bp as partner_bp
 
     app.register_blueprint(partner_bp)
+    from .audit import bp as audit_bp
+
+    app.register_blueprint(audit_bp)
+    from .privacy import bp as privacy_bp
+
+    app.register_blueprint(privacy_bp)
     from .reporter import init_app as init_reporter
 
     init_reporter(app)

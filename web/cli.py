@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from engine.database import default_url, make_engine, make_session_factory, unit_of_work
 from engine.errors import DiagramInvalid
 
+from .cli_audit import audit
+from .cli_privacy import retention
 from .cli_users import users
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
@@ -38,6 +40,8 @@ def main() -> None:
 
 
 main.add_command(users)
+main.add_command(audit)
+main.add_command(retention)
 
 
 @main.command("init-db")

@@ -29,6 +29,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("Diagrams", "/diagrams", frozenset({Role.PROCESS_OWNER, Role.MANAGER, Role.ADMIN})),
     ("Dashboard", "/dashboard", frozenset({Role.MANAGER})),
     ("Instances", "/instances", frozenset({Role.MANAGER})),
+    ("Audit", "/audit", frozenset({Role.MANAGER, Role.ADMIN})),
     ("Admin", "/admin", frozenset({Role.ADMIN})),
     ("Referrals", "/partner", frozenset({Role.PARTNER})),
 )

@@ -235,7 +235,7 @@ def channels_from_env(
         if not sender:
             raise ChannelMisconfigured("ASB_SMTP_SENDER is needed with ASB_SMTP_HOST")
         port_text = environ.get("ASB_SMTP_PORT", "").strip() or "25"
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
             raise ChannelMisconfigured("ASB_SMTP_PORT must be a port number")
         starttls = environ.get("ASB_SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes")
         channels[str(MessageChannel.EMAIL)] = SmtpChannel(

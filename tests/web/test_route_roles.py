@@ -48,6 +48,14 @@ POLICY: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/healthz"): (200,) * 10,
     ("GET", "/sign-in"): (200,) + (HOME,) * 9,
     ("POST", "/sign-in"): (400,) * 10,
+    # The second sign-in step: with no password just accepted, back to the sign-in page (or
+    # home, for someone signed in already).
+    ("GET", "/sign-in/code"): (302,) * 10,
+    ("POST", "/sign-in/code"): (400,) + (302,) * 9,
+    ("GET", "/sign-in/set-up"): (302,) * 10,
+    ("POST", "/sign-in/set-up"): (400,) + (302,) * 9,
+    ("GET", "/account/password"): (SIGN_IN,) + (200,) * 9,
+    ("POST", "/account/password"): (400,) * 10,
     ("GET", "/"): (SIGN_IN,) + (HOME,) * 9,
     # Workspaces.
     ("GET", "/inbox"): (SIGN_IN, 200, 200, 200, 200, 200, 200, 403, 403, 403),
@@ -57,6 +65,19 @@ POLICY: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/dashboard/refresh"): (400, 403, 403, 403, 403, 403, 302, 403, 403, 403),
     ("GET", "/dashboard/cases"): (SIGN_IN, 403, 403, 403, 403, 403, 400, 403, 403, 403),
     ("GET", "/dashboard/<figure>.csv"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 403, 403, 403),
+    # The audit trail: managers and admins.
+    ("GET", "/audit"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 403, 403),
+    ("GET", "/audit/export.csv"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 403, 403),
+    ("GET", "/audit/alerts"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 403, 403),
+    # Privacy (managers and admins): a POST with no fields is refused (400).
+    ("GET", "/privacy/subject-access"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 403, 403),
+    ("POST", "/privacy/subject-access"): (400, 403, 403, 403, 403, 403, 400, 400, 403, 403),
+    ("POST", "/privacy/subject-access/export"):
+        (400, 403, 403, 403, 403, 403, 400, 400, 403, 403),
+    ("GET", "/privacy/retention"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 403, 403),
+    ("POST", "/privacy/retention/hold"): (400, 403, 403, 403, 403, 403, 400, 400, 403, 403),
+    ("POST", "/privacy/retention/release"): (400, 403, 403, 403, 403, 403, 400, 400, 403, 403),
+    ("POST", "/privacy/retention/dispose"): (400, 403, 403, 403, 403, 403, 400, 400, 403, 403),
     ("GET", "/diagrams"): (SIGN_IN, 403, 403, 403, 403, 403, 200, 200, 200, 403),
     ("GET", "/diagrams/dry-run"): (SIGN_IN, 403, 403, 403, 403, 403, 403, 200, 200, 403),
     ("POST", "/diagrams/dry-run"): (400, 403, 403, 403, 403, 403, 403, 400, 400, 403),
@@ -179,6 +200,7 @@ ADMIN_PAGES = {
     "/admin/users/<int:user_id>/disable": {"GET": 200, "POST": 400},
     "/admin/users/<int:user_id>/enable": {"POST": 302},
     "/admin/users/<int:user_id>/password": {"GET": 200, "POST": 200},
+    "/admin/users/<int:user_id>/two-factor/reset": {"POST": 302},
     "/admin/teams": {"GET": 200},
     "/admin/teams/new": {"GET": 200, "POST": 400},
     "/admin/teams/<int:team_id>": {"GET": 200, "POST": 400},

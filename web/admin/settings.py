@@ -167,7 +167,7 @@ def _starts(form: SettingForm, today: date, errors: Errors) -> date | None:
         errors["effective_from"] = f"The date the new value takes effect must include a " \
                                    f"{' and '.join(missing)}"
         return None
-    if not all(part.isdigit() and len(part) <= 4 for part in parts) or len(parts[2]) != 4:
+    if not all(part.isdecimal() and len(part) <= 4 for part in parts) or len(parts[2]) != 4:
         errors["effective_from"] = "The date must be a real date, like 1 4 2027"
         return None
     try:

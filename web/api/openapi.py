@@ -37,7 +37,8 @@ def _param(name: str, schema: dict[str, Any], where: str = "path",
 REFERENCE = _param("reference", {"type": "string", "maxLength": 20}, description="ASB-2026-000123")
 TASK_ID = _param("task_id", {"type": "string", "maxLength": 36})
 DIAGRAM_ID = _param("diagram_id", {"type": "integer", "minimum": 0})
-PAGING = [_param("page", {"type": "integer", "minimum": 1, "default": 1}, "query"),
+PAGING = [_param("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
+                 "query"),
           _param("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25},
                  "query")]
 JSON_BODY_ERRORS = (400, 401, 403, 404, 415, 422)

@@ -139,7 +139,7 @@ def refresh() -> Response | tuple[str, int]:
 
 def _page() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+    if not raw.isdecimal() or not 1 <= int(raw) <= 100_000:
         raise FigureInvalid({"page": "The page must be a whole number from 1"})
     return int(raw)
 

@@ -171,7 +171,7 @@ def reassign(instance_id: int) -> Response | tuple[str, int]:
 
 
 def _person(session: Session, raw: str) -> User | None:
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+    if not raw.isdecimal() or not 0 < int(raw) <= MAX_ID:
         return None
     user = session.get(User, int(raw))
     return user if user is not None and user.active else None

@@ -84,14 +84,14 @@ class Filters:
 def _int(raw: str, name: str, errors: dict[str, str], label: str) -> int | None:
     if not raw:
         return None
-    if raw.isdigit() and 0 < int(raw) <= MAX_ID:
+    if raw.isdecimal() and 0 < int(raw) <= MAX_ID:
         return int(raw)
     errors[name] = f"Choose {label} from the list"
     return None
 
 
 def _is_id(raw: str) -> bool:
-    return raw.isdigit() and 0 < int(raw) <= MAX_ID
+    return raw.isdecimal() and 0 < int(raw) <= MAX_ID
 
 
 def _typed_name(raw: str, errors: dict[str, str]) -> str | None:

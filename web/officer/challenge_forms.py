@@ -174,7 +174,7 @@ def _field_of(path: str) -> tuple[str, str]:
     head, _, rest = path.partition(".")
     if head == "other_reports":
         index, _, part = rest.partition(".")
-        if index.isdigit():
+        if index.isdecimal():
             name = {"made_to": "other_made_to", "occurred_at": "other_occurred"}.get(
                 part, "other_reported")
             return f"{name}_{index}", f"report {int(index) + 1}"

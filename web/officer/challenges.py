@@ -243,7 +243,7 @@ def extend(complaint_ref: str) -> Response | tuple[str, int]:
     if not form.validate():
         abort(400)
     text = (form.days.data or "").strip()
-    days: Any = int(text) if text.isdigit() and len(text) <= 3 else text
+    days: Any = int(text) if text.isdecimal() and len(text) <= 3 else text
     try:
         stage = extend_complaint(db(), case_engine(), row.reference, days=days,
                                  reason=form.reason.data or "", actor=user().name)

@@ -107,7 +107,7 @@ def read_filters(args: MultiDict[str, str], user: User, allowed: dict[str, dict[
             found.messages.append(f"The {FILTER_NAMES[name]} “{value[:40]}” is not known, "
                                   "so that filter was ignored.")
     raw_page = args.get("page", "1").strip() or "1"
-    if raw_page.isdigit() and 1 <= int(raw_page) <= 100_000:
+    if raw_page.isdecimal() and 1 <= int(raw_page) <= 100_000:
         found.page = int(raw_page)
     else:
         found.messages.append(f"The page “{raw_page[:20]}” is not a page number, "

@@ -114,7 +114,7 @@ def build_report(form: ReportForm, errors: dict[str, str]
 def _field_of(path: str, roles: dict[int, str]) -> tuple[str, str]:
     if path.startswith("people."):
         index, _, rest = path.removeprefix("people.").partition(".")
-        fields = PEOPLE_FIELDS.get(roles.get(int(index) if index.isdigit() else -1, ""), {})
+        fields = PEOPLE_FIELDS.get(roles.get(int(index) if index.isdecimal() else -1, ""), {})
         name = fields.get(rest) or next(iter(fields.values()), "reported_name")
         return name, "the " + name.replace("_", " ")
     while path:

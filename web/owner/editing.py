@@ -59,7 +59,7 @@ def _refused(exc: BadUpload) -> tuple[Response, int]:
 
 def _based_on() -> int | None:
     value = request.args.get("based_on", "")
-    return int(value) if value.isdigit() and 0 < int(value) <= MAX_ID else None
+    return int(value) if value.isdecimal() and 0 < int(value) <= MAX_ID else None
 
 
 def save_draft() -> tuple[Response, int]:

@@ -62,7 +62,7 @@ def _sources(target: DefinitionVersion) -> list[tuple[DefinitionVersion, int]]:
 def _chosen(sources: list[tuple[DefinitionVersion, int]]) -> DefinitionVersion | None:
     wanted = request.values.get("from", "")
     for row, _count in sources:
-        if wanted.isdigit() and row.id == int(wanted):
+        if wanted.isdecimal() and row.id == int(wanted):
             return row
     return sources[0][0] if sources and not wanted else None
 
@@ -135,7 +135,7 @@ def migrate(version_id: int) -> str | tuple[str, int] | Response:
         )
     one = request.form.get("instance", "")
     try:
-        results = _move(source, target, reason, int(one) if one.isdigit() else None)
+        results = _move(source, target, reason, int(one) if one.isdecimal() else None)
     except MigrationInvalid as exc:
         return refuse(TEMPLATE, {"instance": " ".join(exc.errors.values())}, form=form, **context)
     except MigrationRefused as exc:

@@ -167,7 +167,7 @@ def _hand(form: DryRunForm, errors: Errors) -> Sample:
         unsafe=unsafe,
         no_voicemail=bool(form.no_voicemail.data),
         channel=_one(form, "channel", errors),
-        street=int(street) if street.isdigit() else 0,
+        street=int(street) if street.isdecimal() else 0,
         raise_priority=bool(form.raise_priority.data),
     )
 
@@ -225,7 +225,7 @@ def read(form: DryRunForm, session: Session) -> tuple[dict[str, Any], Errors]:
     errors: Errors = {}
     version = None
     raw = str(form.version.data or "")
-    if raw.isdigit() and 0 < int(raw) <= MAX_ID:
+    if raw.isdecimal() and 0 < int(raw) <= MAX_ID:
         version = session.get(DefinitionVersion, int(raw))
     if version is None:
         errors["version"] = "Choose the diagram to try"

@@ -133,7 +133,7 @@ def page() -> tuple[str, int]:
     form.version.choices = version_choices(session)
     if request.method == "GET":
         wanted = request.args.get("version", "")
-        form.version.data = wanted if wanted.isdigit() else form.version.data
+        form.version.data = wanted if wanted.isdecimal() else form.version.data
         form.sample.data = form.sample.data or sample_choices()[0][0]
         return _render(form, {})
     if not form.validate():  # the CSRF token (the app checked it already)

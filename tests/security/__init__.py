@@ -1,0 +1,1 @@
+"""Security tests: headers, uploads, XML, sandbox, fuzzing and case scoping."""
