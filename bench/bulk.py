@@ -59,6 +59,7 @@ SCHEDULE = frozenset({"next_timer_at", "next_retry_at", "next_attempt_at", "not_
 TOKEN_RE = (r"ASB-\d{4}-\d{6}|(?:CR|CMP)-\d{4}-\d{4,}"  # nosec B105 # a regex, not a password
             r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 NEVER = math.inf
+AUDIT_CHAIN = frozenset({"chain_seq", "prev_hash", "row_hash"})
 _UNIT_RE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]? [0-9])([A-Z])([A-Z])")
 
 
@@ -209,11 +210,8 @@ def _plan(table: Table, rows: list[Any], dialect: Any, ctx: _Context,
             plan.id_cols.append((i, targets[0]))
         elif _is_date(column) and column.name not in SCHEDULE:
             plan.date_cols.append(i)
-        elif table.name in ctx.per_case | {"persons"} and column.name in PLACES:
-            plan.own_cols.append((i, PLACES[column.name]))
-        elif column.unique and column.name != "reference" and table.name in ctx.per_case:
-            plan.own_cols.append((i, functools.partial(_unique_copy,
-                                                       getattr(column.type, "length", None))))
+        elif (rule := _own_rule(table, column, ctx)) is not None:
+            plan.own_cols.append((i, rule))
     plan.span = 1 + max((r._mapping[int_pk] for r in rows), default=0) if int_pk else 0
     raws = [_raw(c, dialect) for c in columns]
     shortest = min((len(k) for k in keys), default=1)
@@ -235,6 +233,23 @@ def _plan(table: Table, rows: list[Any], dialect: Any, ctx: _Context,
         plan.need0.append(need0)
         plan.need1.append(need1)
     return plan
+
+
+def _own_rule(table: Table, column: Any, ctx: _Context) -> Callable[[Any, int], Any] | None:
+    """How a clone's value of ``column`` is made from the template's, if not copied as is."""
+    if table.name in ctx.per_case | {"persons"} and column.name in PLACES:
+        rule: Callable[[Any, int], Any] = PLACES[column.name]
+        return rule
+    if table.name == "audit_events" and column.name in AUDIT_CHAIN:
+        return _unsealed
+    if column.unique and column.name != "reference" and table.name in ctx.per_case:
+        return functools.partial(_unique_copy, getattr(column.type, "length", None))
+    return None
+
+
+def _unsealed(_value: Any, _number: int) -> None:
+    """A cloned audit row goes in unsealed: the chain is the worker's to extend."""
+    return None
 
 
 def _unique_copy(length: int | None, value: Any, number: int) -> str:

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Select, String, select, text
+from sqlalchemy import JSON, BigInteger, Index, Select, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .audit_chain import CHAIN_LOCK, GENESIS, normalise_summary, row_digest
+from .audit_chain import normalise_summary
 from .base import Base, Timestamp
 
 # Field names whose values never enter the audit summary: only that they changed.
@@ -33,8 +33,10 @@ class AuditEvent(Base):
     case_reference: Mapped[str | None] = mapped_column(String(100))
     task_name: Mapped[str | None] = mapped_column(String(200))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    row_hash: Mapped[str] = mapped_column(String(64))
+    # Set once by ``audit_chain.seal`` (the worker): place on the chain and its hashes.
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 @dataclass(frozen=True)
@@ -52,15 +54,13 @@ class AuditRecord:
 
 
 def record(session: Session, event: AuditRecord) -> AuditEvent:
-    """Add one audit row, chained to the one before it, in the caller's transaction."""
-    row_id, prev_hash = _next_link(session)
+    """Add one audit row in the caller's transaction (the worker seals it onto the chain)."""
     row = AuditEvent(
-        id=row_id, at=event.at, actor=event.actor, action=event.action,
+        at=event.at, actor=event.actor, action=event.action,
         object_type=event.object_type, object_id=event.object_id,
         case_reference=event.case_reference, task_name=event.task_name,
-        summary=normalise_summary(redact(event.summary)), prev_hash=prev_hash,
+        summary=normalise_summary(redact(event.summary)),
     )
-    row.row_hash = row_digest(row.__dict__, prev_hash)
     session.add(row)
     if event.action in READING_ACTIONS and event.case_reference:
         from .audit_alerts import check_reader
@@ -71,30 +71,6 @@ def record(session: Session, event: AuditRecord) -> AuditEvent:
 
 # Actions that mean a person read a case file: the unusual-reading alert counts these.
 READING_ACTIONS = frozenset({"case.viewed", "case.process_viewed", "case.tasks_viewed"})
-
-
-def _next_link(session: Session) -> tuple[int, str]:
-    """The new row's id and the chain head, one writer at a time (see docs/security/audit.md).
-
-    PostgreSQL: a transaction-level advisory lock serialises appenders across processes and
-    the id comes from the table's sequence inside it; SQLite writers hold the database's
-    write lock already (BEGIN IMMEDIATE). Rows added but not yet flushed count as the head.
-    """
-    pending = [o for o in session.new if isinstance(o, AuditEvent)]
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
-        new_id = session.scalar(
-            text("SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))"))
-    else:
-        new_id = None
-    with session.no_autoflush:
-        last = session.execute(select(AuditEvent.id, AuditEvent.row_hash)
-                               .order_by(AuditEvent.id.desc()).limit(1)).first()
-    head = (last[0], last[1]) if last is not None else (0, GENESIS)
-    if pending:
-        newest = max(pending, key=lambda o: o.id)
-        head = max(head, (newest.id, newest.row_hash))
-    return (int(new_id) if new_id is not None else head[0] + 1), head[1]
 
 
 def redact(summary: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,14 @@
-"""The audit trail's hash chain: row digests, the append-only triggers, verification, re-chaining.
+"""The audit trail's hash chain: row digests, sealing, the append-only triggers, verification.
 
-Every ``audit_events`` row carries ``prev_hash`` (the ``row_hash`` of the row before it in id
-order, or ``GENESIS`` for the first) and ``row_hash``: SHA-256 over a canonical JSON list of
-the row's id, time, actor, action, object, case reference, task name, summary and
-``prev_hash``. Changing, removing or re-ordering a row breaks the chain from that row on.
+A row is written plainly (``record``: no lock, so audited work never queues behind other
+audited work), then **sealed** by the worker (``seal``, every tick, one sealer at a time):
+it gets the next ``chain_seq``, ``prev_hash`` (the ``row_hash`` of the row sealed before it,
+or ``GENESIS`` for the first) and ``row_hash``: SHA-256 over a canonical JSON list of the
+row's id, chain position, time, actor, action, object, case reference, task name, summary and
+``prev_hash``. The chain runs in sealing order, which is commit order give or take a tick, so
+a transaction that commits late is sealed late and never forks it. Changing, removing or
+re-ordering a sealed row breaks the chain from that row on; the triggers refuse every UPDATE
+but the one that seals a row (its other columns unchanged), and every DELETE.
 """
 
 from __future__ import annotations
@@ -11,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import Connection, Table, func, select, text
 from sqlalchemy.orm import Session
 
 GENESIS = "0" * 64
@@ -23,15 +28,25 @@ GENESIS = "0" * 64
 CHAIN_LOCK = 0x41534241
 
 _REFUSE = "audit_events is append-only: {op} refused"
-SQLITE_TRIGGERS = tuple(
-    f"CREATE TRIGGER audit_events_no_{op.lower()} BEFORE {op} ON audit_events "
-    f"BEGIN SELECT RAISE(ABORT, '{_REFUSE.format(op=op)}'); END"
-    for op in ("UPDATE", "DELETE"))
+# The columns a seal must leave as they were.
+_KEPT = ("id", "at", "actor", "action", "object_type", "object_id", "case_reference",
+         "task_name")
+SQLITE_TRIGGERS = (
+    "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events WHEN "
+    "OLD.chain_seq IS NOT NULL OR NEW.chain_seq IS NULL OR "
+    + " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in (*_KEPT, "summary"))
+    + f" BEGIN SELECT RAISE(ABORT, '{_REFUSE.format(op='UPDATE')}'); END",
+    "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+    f"BEGIN SELECT RAISE(ABORT, '{_REFUSE.format(op='DELETE')}'); END",
+)
 SQLITE_DROP = ("DROP TRIGGER IF EXISTS audit_events_no_update",
                "DROP TRIGGER IF EXISTS audit_events_no_delete")
 PG_TRIGGERS = (
     "CREATE OR REPLACE FUNCTION audit_events_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    "BEGIN RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP "
+    "BEGIN IF TG_OP = 'UPDATE' AND OLD.chain_seq IS NULL AND NEW.chain_seq IS NOT NULL AND "
+    + " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in _KEPT)
+    + " AND NEW.summary::text IS NOT DISTINCT FROM OLD.summary::text THEN RETURN NEW; END IF; "
+    "RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP "
     "USING ERRCODE = 'insufficient_privilege'; END $$",
     "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
     "FOR EACH ROW EXECUTE FUNCTION audit_events_refuse()",
@@ -61,7 +76,8 @@ def row_digest(fields: dict[str, Any], prev_hash: str) -> str:
     summary = fields.get("summary")
     if isinstance(summary, str):  # a raw query on SQLite returns the JSON text
         summary = json.loads(summary)
-    body = [fields["id"], canonical_at(fields["at"]), fields["actor"], fields["action"],
+    body = [fields["id"], fields["chain_seq"], canonical_at(fields["at"]), fields["actor"],
+            fields["action"],
             fields["object_type"], fields["object_id"], fields["case_reference"],
             fields["task_name"], summary if summary is not None else {}, prev_hash]
     raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -76,6 +92,7 @@ class ChainReport:
     head: str
     broken_id: int | None = None
     reason: str = ""
+    unsealed: int = 0  # written, not yet sealed by the worker (not a break)
 
     @property
     def ok(self) -> bool:
@@ -85,16 +102,16 @@ class ChainReport:
 
 def _rows(conn: Connection | Session, table: Table | None = None, batch: int = 2000
           ) -> Iterator[dict[str, Any]]:
-    """Every audit row in id order, read in keyset batches (typed through the ORM table)."""
+    """Every sealed audit row in chain order, read in keyset batches (typed by the ORM)."""
     table = table if table is not None else _audit_table()
     last = 0
     while True:
-        chunk = conn.execute(table.select().where(table.c.id > last)
-                             .order_by(table.c.id).limit(batch)).mappings().all()
+        chunk = conn.execute(table.select().where(table.c.chain_seq > last)
+                             .order_by(table.c.chain_seq).limit(batch)).mappings().all()
         if not chunk:
             return
         yield from (dict(r) for r in chunk)
-        last = chunk[-1]["id"]
+        last = chunk[-1]["chain_seq"]
 
 
 def _audit_table() -> Table:
@@ -105,15 +122,23 @@ def _audit_table() -> Table:
 
 
 def verify(conn: Connection | Session) -> ChainReport:
-    """Walk the chain in id order and report the first row whose link or digest is wrong."""
-    return check_rows(_rows(conn))
+    """Walk the chain in order and report the first row whose place, link or digest is wrong."""
+    table = _audit_table()
+    report = check_rows(_rows(conn, table))
+    unsealed = conn.execute(select(func.count()).select_from(table).where(
+        table.c.chain_seq.is_(None))).scalar_one()
+    return replace(report, unsealed=int(unsealed))
 
 
 def check_rows(rows: Iterable[dict[str, Any]]) -> ChainReport:
-    """Check already-read rows in id order (see ``verify``)."""
+    """Check already-read sealed rows in chain order (see ``verify``)."""
     prev, count = GENESIS, 0
     for row in rows:
         count += 1
+        if row["chain_seq"] != count:
+            return ChainReport(count, prev, row["id"],
+                               f"chain position {row['chain_seq']} where {count} was due "
+                               "(a sealed row was removed)")
         if row["prev_hash"] != prev:
             return ChainReport(count, prev, row["id"],
                                "prev_hash does not match the row before it (a row was "
@@ -144,24 +169,46 @@ def _dialect(conn: Connection | Session) -> str:
     return bind.dialect.name
 
 
-def rechain(conn: Connection | Session, table: Table | None = None) -> int:
-    """Compute every row's ``prev_hash`` and ``row_hash`` again, triggers lifted meanwhile.
+def seal(conn: Connection | Session, limit: int = 5000) -> int:
+    """Seal up to ``limit`` written rows onto the chain, oldest id first; return how many.
 
-    For rows that came in by bulk insert (bench/bulk.py's clones) or the 0012a migration;
-    never part of normal work. Runs in the caller's transaction; returns the rows chained.
+    One sealer at a time: on PostgreSQL a transaction-level advisory lock, tried without
+    waiting (another worker sealing now means nothing to do here); SQLite writers hold the
+    database's write lock already. Runs in the caller's transaction.
+    """
+    if _dialect(conn) == "postgresql" and not conn.execute(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK}).scalar():
+        return 0
+    table = _audit_table()
+    head = conn.execute(select(table.c.chain_seq, table.c.row_hash)
+                        .where(table.c.chain_seq.is_not(None))
+                        .order_by(table.c.chain_seq.desc()).limit(1)).first()
+    seq, prev = (int(head[0]), str(head[1])) if head is not None else (0, GENESIS)
+    rows = conn.execute(table.select().where(table.c.chain_seq.is_(None))
+                        .order_by(table.c.id).limit(limit)).mappings().all()
+    sealed = []
+    for row in rows:
+        seq += 1
+        digest = row_digest({**row, "chain_seq": seq}, prev)
+        sealed.append({"seq": seq, "prev": prev, "hash": digest, "id": row["id"]})
+        prev = digest
+    if sealed:
+        conn.execute(text("UPDATE audit_events SET chain_seq = :seq, prev_hash = :prev, "
+                          "row_hash = :hash WHERE id = :id AND chain_seq IS NULL"), sealed)
+    return len(sealed)
+
+
+def rechain(conn: Connection | Session) -> int:
+    """Seal every row again from the start, triggers lifted meanwhile; return the rows sealed.
+
+    For rows that came in by bulk insert with copied chain columns (bench/bulk.py's clones);
+    never part of normal work. Runs in the caller's transaction.
     """
     drop_triggers(conn)
-    prev, count, batch = GENESIS, 0, []
-    stmt = text("UPDATE audit_events SET prev_hash = :prev, row_hash = :hash WHERE id = :id")
-    for row in _rows(conn, table):
-        digest = row_digest(row, prev)
-        if row["prev_hash"] != prev or row["row_hash"] != digest:
-            batch.append({"prev": prev, "hash": digest, "id": row["id"]})
-        prev, count = digest, count + 1
-        if len(batch) >= 2000:
-            conn.execute(stmt, batch)
-            batch = []
-    if batch:
-        conn.execute(stmt, batch)
+    conn.execute(text("UPDATE audit_events SET chain_seq = NULL, prev_hash = NULL, "
+                      "row_hash = NULL"))
+    total = 0
+    while done := seal(conn):
+        total += done
     create_triggers(conn)
-    return count
+    return total

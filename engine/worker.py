@@ -36,20 +36,26 @@ class Worker:
 
     def run_once(self) -> int:
         """Process one batch of each queue, one transaction each; return the work done."""
+        woken, other = self._batch()
+        return woken + other
+
+    def _batch(self) -> tuple[int, int]:
+        """One batch: the instances woken, and the other jobs' work (outbox, audit seals...)."""
         with unit_of_work(self.factory) as session:
-            done = len(self.engine.fire_due_timers(session, limit=self.batch, actor=self.name))
+            woken = len(self.engine.fire_due_timers(session, limit=self.batch, actor=self.name))
+        other = 0
         for job in self.jobs:
             with unit_of_work(self.factory) as session:
-                done += job(session)
-        return done
+                other += job(session)
+        return woken, other
 
     def drain(self, max_batches: int = 10_000) -> int:
-        """Process batches until nothing is due; return the number woken."""
+        """Process batches until nothing is due; return the number of instances woken."""
         total = 0
         for _ in range(max_batches):
-            done = self.run_once()
-            total += done
-            if done == 0:
+            woken, other = self._batch()
+            total += woken
+            if woken + other == 0:
                 break
         return total
 

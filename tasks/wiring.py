@@ -77,11 +77,17 @@ def build_engine(handlers: HandlerRegistry | None = None, *, audit: bool = True)
 
 
 def worker_jobs(environ: Mapping[str, str]) -> list[Callable[[Session], int]]:
-    """Queues the worker serves besides timers: the outbox, when a channel is configured."""
+    """Queues the worker serves besides timers: sealing the audit trail onto its hash chain,
+    the outbox when a channel is configured, and virus scans when clamd is."""
+    from cases.audit_chain import seal
+
     from .notify.channels import channels_from_env
     from .notify.outbox_sender import send_due
 
-    jobs: list[Callable[[Session], int]] = []
+    def seal_audit(session: Session) -> int:
+        return seal(session)
+
+    jobs: list[Callable[[Session], int]] = [seal_audit]
     channels = channels_from_env(environ)
     if channels:
         def send_outbox(session: Session) -> int:

@@ -18,7 +18,7 @@ def audit() -> None:
 
 @audit.command("verify")
 def verify_command() -> None:
-    """Walk the hash chain: OK with the count, or the first broken row and why (exit 1)."""
+    """Walk the sealed hash chain: OK with the count, or the first broken row and why (exit 1)."""
     try:
         with make_engine(default_url()).connect() as conn:
             report = verify(conn)
@@ -26,7 +26,9 @@ def verify_command() -> None:
         click.echo(f"asb: database error: {getattr(exc, 'orig', None) or exc}", err=True)
         sys.exit(2)
     if report.ok:
-        click.echo(f"OK: {report.rows} audit rows, chain head {report.head}")
+        waiting = (f"; {report.unsealed} newer row(s) not yet sealed by the worker"
+                   if report.unsealed else "")
+        click.echo(f"OK: {report.rows} audit rows, chain head {report.head}{waiting}")
         return
     click.echo(f"BROKEN at audit row {report.broken_id} (row {report.rows} of the chain): "
                f"{report.reason}", err=True)

@@ -1,4 +1,5 @@
-"""The audit trail is a hash chain: rows cannot be changed or removed, and tampering is found."""
+"""The audit trail is a hash chain: rows are written plainly, sealed onto the chain by the
+worker in order, cannot be changed or removed, and tampering is found."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from cases.audit import AuditEvent, AuditRecord, record
-from cases.audit_chain import GENESIS, drop_triggers, rechain, verify
+from cases.audit_chain import GENESIS, drop_triggers, rechain, seal, verify
 from engine.database import make_engine, make_session_factory, unit_of_work
 from migrations.runner import _config, upgrade
+from tasks.wiring import worker_jobs
 from web.cli import main
 
 AT = datetime(2026, 12, 24, 10, 0, tzinfo=UTC)
@@ -27,21 +29,35 @@ def _event(n: int, **kw) -> AuditRecord:  # type: ignore[no-untyped-def]
                        summary={"via": "test", "n": n, "phone": "07700 900123"}, **kw)
 
 
-def test_each_row_links_to_the_one_before_and_verify_passes(db_session: Session) -> None:
-    first = record(db_session, _event(1))
-    second = record(db_session, _event(2))  # not flushed yet: still the head
+def _sealed(session: Session) -> None:
+    session.flush()
+    (job,) = [j for j in worker_jobs({}) if j.__name__ == "seal_audit"]  # the worker's job
+    while job(session):
+        pass
+    session.expire_all()
+
+
+def test_rows_are_sealed_in_order_and_verify_passes(db_session: Session) -> None:
+    first, second = record(db_session, _event(1)), record(db_session, _event(2))
     db_session.flush()
-    assert second.prev_hash == first.row_hash and second.id == first.id + 1
+    assert first.row_hash is None and verify(db_session).unsealed >= 2   # written, not sealed
+    _sealed(db_session)
+    assert second.chain_seq == first.chain_seq + 1 and second.prev_hash == first.row_hash
     assert len(first.row_hash) == 64 and first.row_hash != second.row_hash
-    assert second.summary["phone"] == "(changed)"  # redacted before it is hashed
+    assert second.summary["phone"] == "(changed)"  # redacted before it is written
     report = verify(db_session)
-    assert report.ok and report.rows >= 2 and report.head == second.row_hash
+    assert report.ok and report.unsealed == 0 and report.head == second.row_hash
 
 
-def test_the_database_refuses_update_and_delete(db_session: Session) -> None:
+def test_the_database_refuses_every_change_but_the_seal(db_session: Session) -> None:
     row = record(db_session, _event(3))
     db_session.flush()
+    with pytest.raises(DBAPIError, match="append-only"), db_session.begin_nested():
+        db_session.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE id = :id"),
+                           {"id": row.id})                     # not even before its seal
+    _sealed(db_session)
     for sql in ("UPDATE audit_events SET actor = 'mallory' WHERE id = :id",
+                "UPDATE audit_events SET row_hash = 'x', chain_seq = 999999 WHERE id = :id",
                 "DELETE FROM audit_events WHERE id = :id"):
         with pytest.raises(DBAPIError, match="append-only"), db_session.begin_nested():
             db_session.execute(text(sql), {"id": row.id})
@@ -50,7 +66,7 @@ def test_the_database_refuses_update_and_delete(db_session: Session) -> None:
 
 def test_a_changed_or_removed_row_is_found(db_session: Session) -> None:
     rows = [record(db_session, _event(n)) for n in (4, 5, 6)]
-    db_session.flush()
+    _sealed(db_session)
     with db_session.begin_nested() as nested:
         drop_triggers(db_session)
         db_session.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE id = :id"),
@@ -69,20 +85,17 @@ def test_a_changed_or_removed_row_is_found(db_session: Session) -> None:
     assert verify(db_session).ok
 
 
-def test_rechain_repairs_bulk_inserted_rows(db_session: Session) -> None:
-    record(db_session, _event(7))
-    db_session.flush()
-    top = db_session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
-    # A bulk copy as bench/bulk.py makes: the template's hashes, new ids.
-    db_session.execute(text(
-        "INSERT INTO audit_events (id, at, actor, action, object_type, summary, prev_hash, "
-        "row_hash) SELECT id + 1000000, at, actor, action, object_type, summary, prev_hash, "
-        "row_hash FROM audit_events WHERE id = :id"), {"id": top})
-    assert verify(db_session).broken_id == top + 1000000
-    assert rechain(db_session) >= 2
+def test_rechain_seals_everything_again_and_puts_the_triggers_back(db_session: Session) -> None:
+    row = record(db_session, _event(7))
+    _sealed(db_session)
+    drop_triggers(db_session)
+    db_session.execute(text("UPDATE audit_events SET row_hash = :bad WHERE id = :id"),
+                       {"bad": "f" * 64, "id": row.id})
+    assert verify(db_session).broken_id == row.id
+    assert rechain(db_session) >= 1
     assert verify(db_session).ok
     with pytest.raises(DBAPIError), db_session.begin_nested():  # the triggers are back
-        db_session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": top})
+        db_session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": row.id})
 
 
 def _sqlite(tmp_path):  # type: ignore[no-untyped-def]
@@ -94,12 +107,19 @@ def _sqlite(tmp_path):  # type: ignore[no-untyped-def]
 def test_verify_command_says_ok_then_names_the_tampered_row(tmp_path, monkeypatch) -> None:
     url, engine = _sqlite(tmp_path)
     upgrade(engine)
-    with unit_of_work(make_session_factory(engine)) as session:
-        ids = [record(session, _event(n)).id for n in range(1, 6)]
+    factory = make_session_factory(engine)
+    with unit_of_work(factory) as session:
+        written = [record(session, _event(n)) for n in range(1, 6)]
+        session.flush()
+        ids = [row.id for row in written]
+    with unit_of_work(factory) as session:
+        assert seal(session) == 5
+    with unit_of_work(factory) as session:
+        record(session, _event(6))
     monkeypatch.setenv("DATABASE_URL", url)
     ok = CliRunner().invoke(main, ["audit", "verify"])
     assert ok.exit_code == 0, ok.output
-    assert "OK: 5 audit rows" in ok.output
+    assert "OK: 5 audit rows" in ok.output and "1 newer row(s) not yet sealed" in ok.output
     with engine.begin() as conn, pytest.raises(DBAPIError):  # the trigger first
         conn.execute(text("UPDATE audit_events SET action = 'x' WHERE id = :id"),
                      {"id": ids[2]})
@@ -113,7 +133,7 @@ def test_verify_command_says_ok_then_names_the_tampered_row(tmp_path, monkeypatc
     engine.dispose()
 
 
-def test_the_migration_chains_rows_written_before_it(tmp_path) -> None:
+def test_rows_written_before_the_migration_are_sealed_like_new_ones(tmp_path) -> None:
     from alembic import command
 
     _url, engine = _sqlite(tmp_path)
@@ -125,24 +145,26 @@ def test_the_migration_chains_rows_written_before_it(tmp_path) -> None:
                 "VALUES (:at, 'olivia', 'test.chained', 'case', :summary)"),
                 {"at": f"2026-01-0{n + 1} 10:00:00.000000", "summary": f'{{"n": {n}}}'})
     upgrade(engine)
+    factory = make_session_factory(engine)
+    with unit_of_work(factory) as session:  # the app carries on; the worker seals all four
+        record(session, _event(9))
+    with unit_of_work(factory) as session:
+        assert seal(session) == 4
     with engine.connect() as conn:
         report = verify(conn)
         first = conn.scalar(text("SELECT prev_hash FROM audit_events ORDER BY id LIMIT 1"))
-    assert report.ok and report.rows == 3 and first == GENESIS
-    with unit_of_work(make_session_factory(engine)) as session:  # the app carries it on
-        record(session, _event(9))
-    with engine.connect() as conn:
-        assert verify(conn).rows == 4 and verify(conn).ok
+        assert report.ok and report.rows == 4 and report.unsealed == 0 and first == GENESIS
         with pytest.raises(DBAPIError):
             conn.execute(text("DELETE FROM audit_events"))
     engine.dispose()
 
 
 @pytest.mark.postgres
-def test_writers_in_parallel_on_postgresql_do_not_fork_the_chain(pg_engine) -> None:
+def test_writers_and_sealers_in_parallel_on_postgresql_keep_one_chain(pg_engine) -> None:
     factory = make_session_factory(pg_engine)
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(10)
     failures: list[BaseException] = []
+    writing = threading.Event()
 
     def write(n: int) -> None:
         try:
@@ -154,13 +176,30 @@ def test_writers_in_parallel_on_postgresql_do_not_fork_the_chain(pg_engine) -> N
         except BaseException as exc:  # noqa: BLE001 # reported below
             failures.append(exc)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
-    for t in threads:
+    def sealer() -> None:
+        try:
+            barrier.wait()
+            while writing.is_set():
+                with unit_of_work(factory) as session:
+                    seal(session, limit=7)
+        except BaseException as exc:  # noqa: BLE001 # reported below
+            failures.append(exc)
+
+    writing.set()
+    writers = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    sealers = [threading.Thread(target=sealer) for _ in range(2)]
+    for t in (*writers, *sealers):
         t.start()
-    for t in threads:
+    for t in writers:
         t.join()
+    writing.clear()
+    for t in sealers:
+        t.join()
+    with unit_of_work(factory) as session:
+        while seal(session):
+            pass
     assert failures == []
     with pg_engine.connect() as conn:
         report = verify(conn)
-    assert report.ok, report
+    assert report.ok and report.unsealed == 0, report
     assert report.rows >= 80
