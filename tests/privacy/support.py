@@ -80,9 +80,8 @@ def closed_case(session: Session, store: FileStore, life: Lifecycle | None = Non
 
 
 # The audit trail is append-only, so disposal cannot reach it: it must never hold personal
-# data in the first place. The engine's task_completed rows still copy changed form values
-# (see docs/security/privacy.md, "Gaps"), so the scan of what disposal clears leaves it out.
-APPEND_ONLY = ("audit_events",)
+# data in the first place. The scan reads it too (task completions audit field names only).
+APPEND_ONLY: tuple[str, ...] = ()
 
 
 def text_everywhere(session: Session) -> list[tuple[str, str, str]]:
