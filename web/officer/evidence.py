@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -178,44 +180,76 @@ def _check_file(kind: EvidenceKind | None, storage: FileStorage | None, errors: 
     return data, found
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A posted file of evidence that passed every check, ready to store."""
+
+    kind: EvidenceKind
+    description: str
+    data: bytes
+    content_type: str
+    name: str
+
+
+def check_upload(kind_value: str | None, description_value: str | None
+                 ) -> tuple[Upload | None, dict[str, str]]:
+    """Check the posted evidence form (kind, description, ``file``): the upload, or errors."""
+    errors: dict[str, str] = {}
+    try:
+        kind = EvidenceKind(kind_value) if kind_value else None
+    except ValueError:
+        kind = None
+    if kind is None:
+        errors["kind"] = "Select what kind of evidence this is"
+    description = (description_value or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        errors["description"] = f"Description must be {MAX_DESCRIPTION} characters or fewer"
+    checked = _check_file(kind, request.files.get("file"), errors)
+    if errors or checked is None or kind is None:
+        return None, errors
+    data, content_type = checked
+    return Upload(kind, description, data, content_type,
+                  _base_name(request.files["file"].filename)), {}
+
+
+def too_big(errors: dict[str, str]) -> bool:
+    """Tell whether the upload was refused for its size (the page answers 413)."""
+    return errors.get("file", "").startswith("The selected file must be smaller")
+
+
+def store_upload(case: Case, upload: Upload, actor: str,
+                 then: Callable[[EvidenceItem], object]) -> virus_scan.ScanStatus | None:
+    """Store the file, record it, call ``then`` (the process's message), scan it if clamd is
+    configured; on any failure the stored file goes again. Returns the scan's verdict."""
+    store = file_store()
+    stored = store.save(upload.data)
+    try:
+        item = add_evidence(db(), case, kind=upload.kind, original_name=upload.name,
+                            stored_name=stored.name, content_type=upload.content_type,
+                            size=stored.size, sha256=stored.sha256, actor=actor,
+                            at=clock.now(), description=upload.description)
+        then(item)
+        address = virus_scan.clamd_address(current_app.config)
+        return virus_scan.scan_item(db(), store, address, item, clock.now()) if address else None
+    except Exception:
+        store.delete(stored.name)
+        raise
+
+
 def upload(reference: str) -> Any:
     """Check and store one file of evidence; refuse with inline errors and store nothing."""
     case, _ = viewable_case(reference)
     form = EvidenceForm()
     if not form.validate():
         abort(400)
-    errors: dict[str, str] = {}
-    try:
-        kind = EvidenceKind(form.kind.data) if form.kind.data else None
-    except ValueError:
-        kind = None
-    if kind is None:
-        errors["kind"] = "Select what kind of evidence this is"
-    description = (form.description.data or "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        errors["description"] = f"Description must be {MAX_DESCRIPTION} characters or fewer"
-    checked = _check_file(kind, request.files.get("file"), errors)
-    if errors or checked is None or kind is None:
+    checked, errors = check_upload(form.kind.data, form.description.data)
+    if checked is None:
         rollback_only()
-        too_big = errors.get("file", "").startswith("The selected file must be smaller")
-        return _page(case, form, errors, 413 if too_big else 400)
-    data, content_type = checked
-    store = file_store()
-    stored = store.save(data)
-    try:
-        name = _base_name(request.files["file"].filename)
-        item = add_evidence(db(), case, kind=kind, original_name=name,
-                            stored_name=stored.name, content_type=content_type,
-                            size=stored.size, sha256=stored.sha256, actor=user().name,
-                            at=clock.now(), description=description)
-        # A request for evidence waiting on this case now reviews the file.
-        evidence_added(db(), case_engine(), case.reference, item.id, actor=user().name)
-        address = virus_scan.clamd_address(current_app.config)
-        status = (virus_scan.scan_item(db(), store, address, item, clock.now())
-                  if address else None)
-    except Exception:
-        store.delete(stored.name)
-        raise
+        return _page(case, form, errors, 413 if too_big(errors) else 400)
+    actor = user().name
+    # A request for evidence waiting on this case now reviews the file.
+    status = store_upload(case, checked, actor, lambda item: evidence_added(
+        db(), case_engine(), case.reference, item.id, actor=actor))
     _tell_scan(status)
     return redirect(url_for("casefile.case_file", reference=case.reference) + "#evidence")
 

@@ -15,17 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, current_app, render_template, request
+from flask import abort, render_template, request
 from werkzeug.wrappers import Response
 
 from cases.config import get_setting
-from cases.evidence import ALLOWED, EvidenceKind, add_evidence, describe_types
+from cases.evidence import ALLOWED, EvidenceKind, describe_types
 from cases.records import CaseDataInvalid
 from engine import clock
-from tasks import reporter_portal, virus_scan
+from tasks import reporter_portal
 from web.extensions import case_engine, db, rollback_only
-from web.officer.case_access import file_store
-from web.officer.evidence import MAX_DESCRIPTION, _base_name, _check_file, _megabytes, max_upload
+from web.officer.evidence import _megabytes, check_upload, max_upload, store_upload
 from web.officer.reports import _occurred_at
 
 from . import bp
@@ -147,38 +146,13 @@ def evidence() -> tuple[str, int]:
         return _page("evidence", form, {}, kinds=kinds, limit=_megabytes(max_upload()))
     if not form.validate():
         abort(400)
-    errors: dict[str, str] = {}
-    try:
-        kind = EvidenceKind(form.kind.data) if form.kind.data else None
-    except ValueError:
-        kind = None
-    if kind is None:
-        errors["kind"] = "Select what kind of evidence this is"
-    description = (form.description.data or "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        errors["description"] = f"Description must be {MAX_DESCRIPTION} characters or fewer"
-    checked = _check_file(kind, request.files.get("file"), errors)
-    if errors or checked is None or kind is None:
+    checked, errors = check_upload(form.kind.data, form.description.data)
+    if checked is None:
         rollback_only()
         return _page("evidence", form, errors, kinds=kinds, limit=_megabytes(max_upload()))
-    data, content_type = checked
-    store = file_store()
-    stored = store.save(data)
     case = reporter_case()
-    try:
-        item = add_evidence(db(), case, kind=kind,
-                            original_name=_base_name(request.files["file"].filename),
-                            stored_name=stored.name, content_type=content_type,
-                            size=stored.size, sha256=stored.sha256,
-                            actor=reporter_portal.ACTOR, at=clock.now(),
-                            description=description)
-        reporter_portal.evidence_sent(db(), case_engine(), case, item.id)
-        address = virus_scan.clamd_address(current_app.config)
-        if address:
-            virus_scan.scan_item(db(), store, address, item, clock.now())
-    except Exception:
-        store.delete(stored.name)
-        raise
+    store_upload(case, checked, reporter_portal.ACTOR, lambda item: reporter_portal.evidence_sent(
+        db(), case_engine(), case, item.id))
     return _done("Your evidence has been added to your case.")
 
 
