@@ -74,6 +74,10 @@ class FileStore:
             raise StoredFileMissing(name)
         return path
 
+    def read(self, name: str) -> bytes:
+        """The bytes of the stored file ``name``; ``StoredFileMissing`` if there is none."""
+        return self.path_of(name).read_bytes()
+
     def delete(self, name: str) -> None:
         """Remove a stored file (used when the record of it could not be written)."""
         self._path(name).unlink(missing_ok=True)
