@@ -18,6 +18,7 @@ from engine.database import default_url, make_engine, make_session_factory, unit
 from engine.errors import DiagramInvalid
 
 from .cli_audit import audit
+from .cli_check import check
 from .cli_privacy import retention
 from .cli_users import users
 
@@ -42,6 +43,7 @@ def main() -> None:
 main.add_command(users)
 main.add_command(audit)
 main.add_command(retention)
+main.add_command(check)
 
 
 @main.command("init-db")

@@ -1,0 +1,46 @@
+"""``asb check``: is the system consistent after a crash, a restart or a restore?"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine.database import default_url, make_engine, make_session_factory, unit_of_work
+from tasks.consistency import check_system
+from tasks.files import FileStore, StoredFileMissing
+from tasks.wiring import build_engine
+
+from .cli_privacy import DEFAULT_FILES
+
+
+def _exists(store: FileStore, name: str) -> bool:
+    try:
+        store.path_of(name)
+    except StoredFileMissing:
+        return False
+    return True
+
+
+@click.command("check")
+@click.option("--no-files", is_flag=True, help="Skip looking for every evidence file.")
+def check(no_files: bool) -> None:
+    """Check instances against their states, the audit chain, closed cases and files."""
+    store = FileStore(os.environ.get("ASB_FILES") or DEFAULT_FILES)
+    try:
+        with unit_of_work(make_session_factory(make_engine(default_url()))) as session:
+            report = check_system(session, build_engine(audit=False),
+                                  file_exists=None if no_files else
+                                  (lambda name: _exists(store, name)))
+            session.rollback()  # a check never writes
+    except SQLAlchemyError as exc:
+        click.echo(f"asb: database error: {getattr(exc, 'orig', None) or exc}", err=True)
+        sys.exit(2)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        click.echo("asb: the system is NOT consistent (see above)", err=True)
+        sys.exit(1)
+    click.echo("OK: consistent")
