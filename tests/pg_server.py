@@ -54,11 +54,7 @@ class PostgresServer:
     def start(self) -> PostgresServer:
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", self.user,
                   "--auth=trust", "-E", "UTF8", "--locale=C")
-        opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.root} "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                "-c max_connections=200")
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", opts,
-                  "-l", str(self.root / "log"), "-w", "start")
+        self.resume()
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -70,6 +66,18 @@ class PostgresServer:
                     raise
                 time.sleep(0.2)
         return self
+
+    def resume(self) -> None:
+        """Start the server on its data folder (again, after ``halt``), waiting until it runs."""
+        opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.root} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                "-c max_connections=200")
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", opts,
+                  "-l", str(self.root / "log"), "-w", "start")
+
+    def halt(self) -> None:
+        """Shut the server down as an operator's restart would (fast: sessions are ended)."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         subprocess.run([*self._as_user, str(self.bin / "pg_ctl"), "-D", str(self.data),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import (
     Flask,
     flash,
@@ -14,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
@@ -43,6 +46,10 @@ ERRORS: dict[int, tuple[str, str, str]] = {
     503: ("unavailable", "Sorry, the service is unavailable",
           "Try again later."),
 }
+DATABASE_HELP = ("The case database did not answer, so nothing you sent was saved. Wait a "
+                 "moment, then try again.")
+RETRY_AFTER_SECONDS = 5
+log = logging.getLogger(__name__)
 CSRF_HELP = ("Your form could not be checked: it may have expired or been sent from another "
              "page. Go back, reload the page and try again.")
 
@@ -52,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _http_error)
+    app.register_error_handler(DBAPIError, database_unavailable)
 
 
 def _wants_json() -> bool:
@@ -77,6 +85,22 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
         value = dict(error.get_headers()).get(name)
         if value:
             response.headers[name] = value
+    return response
+
+
+def database_unavailable(error: DBAPIError) -> Response:
+    """The database went away (restart, failover, network) or is busy: 503, try again.
+
+    The transaction was rolled back, so nothing was saved; any other database error (a bug)
+    stays a 500.
+    """
+    if not (isinstance(error, OperationalError) or error.connection_invalidated):
+        raise error
+    log.warning("database unavailable: %s", type(getattr(error, "orig", error)).__name__)
+    g.rollback_only = True  # the request's session is rolled back, never committed
+    body, status = _answer(503, DATABASE_HELP)
+    response = make_response(body, status)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 

@@ -6,9 +6,11 @@ import logging
 from typing import Any
 
 from flask import Blueprint, jsonify, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from web.errors import database_unavailable
 from web.extensions import rollback_only
 
 log = logging.getLogger(__name__)
@@ -75,4 +77,5 @@ def init_blueprint(bp: Blueprint) -> None:
     """Answer every error raised in ``bp``'s views in the API's shape."""
     bp.register_error_handler(ApiError, _api_error)
     bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(DBAPIError, database_unavailable)
     bp.register_error_handler(Exception, _unexpected)
