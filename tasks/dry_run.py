@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 COPIED_TABLES = ("council_settings", "teams", "areas", "partner_agencies", "users", "user_areas")
 SECRET_COLUMNS = {"users": ("password_hash",)}
 # Nothing of the web process's environment that could reach a real database or mail server.
-HIDDEN_ENV = ("DATABASE_URL", "SECRET_KEY", "ASB_SMTP_", "ASB_NOTIFY_", "ASB_FILES")
+HIDDEN_ENV = ("DATABASE_URL", "SECRET_KEY", "ASB_SMTP_", "ASB_NOTIFY_", "ASB_FILES", "AWS_")
 TIMEOUT_SECONDS = 120
 STEP_LIMIT = 200
 PACES = ("prompt", "late")

@@ -1,27 +1,49 @@
-"""The file store: evidence bytes in a private directory outside the web root.
+"""The evidence file store: one interface, a private directory by default or an S3 bucket.
 
-Files are named by a random token (never by anything the client sent) and written through a
-temporary file and a rename, so a reader never sees half a file.
+Files are named by a random token (never by anything the client sent). ``LocalFileStore``
+writes through a temporary file, fsync and a rename, so a reader never sees half a file;
+``S3FileStore`` (in ``tasks.files_s3``) puts whole objects. ``file_store_from`` chooses one
+from ``ASB_FILES_BACKEND``. A store that cannot save (disk full, bucket gone) raises
+``StoreUnavailable`` and leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
 import re
 import secrets
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-_NAME_RE = re.compile(r"[0-9a-f]{32}")
+NAME_RE = re.compile(r"[0-9a-f]{32}")
+BACKENDS = ("local", "s3")
 
 
 class StoredFileMissing(LookupError):
     """No stored file has this name."""
+
+
+class StoreUnavailable(OSError):
+    """The store could not do what was asked (disk full, quota, bucket missing, no answer).
+
+    ``reason`` is a short code safe for logs (``ENOSPC``, ``NoSuchBucket``), never a file's
+    content or a client's name.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the evidence file store is unavailable ({reason})")
+        self.reason = reason
+
+
+class StoreMisconfigured(ValueError):
+    """The file store's settings name no usable store."""
 
 
 @dataclass(frozen=True)
@@ -33,42 +55,85 @@ class StoredFile:
     sha256: str
 
 
-class FileStore:
-    """A flat directory of files named by random tokens."""
+def new_name() -> str:
+    """A new random name for a stored file (128 bits, hex)."""
+    return secrets.token_hex(16)
+
+
+def check_name(name: str) -> str:
+    """``name`` if it could be a stored file's name; ``StoredFileMissing`` if not."""
+    if not NAME_RE.fullmatch(name):
+        raise StoredFileMissing(name)
+    return name
+
+
+def describe(data: bytes, name: str) -> StoredFile:
+    """The record of ``data`` stored under ``name``."""
+    return StoredFile(name, len(data), hashlib.sha256(data).hexdigest())
+
+
+class FileStore(ABC):
+    """Where evidence bytes live: saved once under a random name, read, streamed, deleted."""
+
+    @abstractmethod
+    def save(self, data: bytes) -> StoredFile:
+        """Store ``data`` under a new random name; ``StoreUnavailable`` if it cannot."""
+
+    @abstractmethod
+    def read(self, name: str) -> bytes:
+        """The bytes of the stored file ``name``; ``StoredFileMissing`` if there is none."""
+
+    @abstractmethod
+    def open(self, name: str) -> IO[bytes]:
+        """A binary stream of the stored file ``name`` (the caller closes it)."""
+
+    @abstractmethod
+    def size(self, name: str) -> int:
+        """The size in bytes of the stored file ``name``; ``StoredFileMissing`` if none."""
+
+    def exists(self, name: str) -> bool:
+        """Tell whether a stored file is called ``name``."""
+        try:
+            self.size(name)
+        except StoredFileMissing:
+            return False
+        return True
+
+    @abstractmethod
+    def delete(self, name: str) -> None:
+        """Remove a stored file; a file already gone is no error."""
+
+
+class LocalFileStore(FileStore):
+    """A flat private directory of files named by random tokens."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
 
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, object], default: str | os.PathLike[str]
-                      ) -> FileStore:
-        """The store at ``ASB_FILES`` (from ``settings`` or the environment), else ``default``."""
-        chosen = settings.get("ASB_FILES") or os.environ.get("ASB_FILES") or default
-        return cls(str(chosen))
-
     def _path(self, name: str) -> Path:
-        if not _NAME_RE.fullmatch(name):
-            raise StoredFileMissing(name)
-        return self.root / name
+        return self.root / check_name(name)
 
     def save(self, data: bytes) -> StoredFile:
-        """Write ``data`` under a new random name and return what was stored."""
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        name = secrets.token_hex(16)
-        handle, temp = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+        """Write ``data`` through a temporary file, fsync and rename; nothing left on failure."""
+        name, temp = new_name(), None
         try:
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(dir=self.root, prefix=".upload-")
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temp, self._path(name))
+        except OSError as exc:
+            _discard(temp)
+            raise StoreUnavailable(_reason(exc)) from exc
         except BaseException:
-            Path(temp).unlink(missing_ok=True)
+            _discard(temp)
             raise
-        return StoredFile(name, len(data), hashlib.sha256(data).hexdigest())
+        return describe(data, name)
 
     def path_of(self, name: str) -> Path:
-        """The path of the stored file ``name``; ``StoredFileMissing`` if there is none."""
+        """The path of the stored file ``name`` (local store only; the app uses ``open``)."""
         path = self._path(name)
         if not path.is_file():
             raise StoredFileMissing(name)
@@ -76,11 +141,61 @@ class FileStore:
 
     def read(self, name: str) -> bytes:
         """The bytes of the stored file ``name``; ``StoredFileMissing`` if there is none."""
-        return self.path_of(name).read_bytes()
+        with self.open(name) as source:
+            return source.read()
+
+    def open(self, name: str) -> IO[bytes]:
+        """The stored file ``name`` opened for reading; ``StoredFileMissing`` if there is none."""
+        try:
+            return self._path(name).open("rb")
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise StoredFileMissing(name) from exc
+        except OSError as exc:
+            raise StoreUnavailable(_reason(exc)) from exc
+
+    def size(self, name: str) -> int:
+        """The size in bytes of the stored file ``name``; ``StoredFileMissing`` if none."""
+        return self.path_of(name).stat().st_size
 
     def delete(self, name: str) -> None:
-        """Remove a stored file (used when the record of it could not be written)."""
-        self._path(name).unlink(missing_ok=True)
+        """Remove a stored file; a file already gone is no error."""
+        try:
+            self._path(name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(_reason(exc)) from exc
+
+
+def _reason(exc: OSError) -> str:
+    """The errno's name (``ENOSPC``), safe to log: never the path or the file's content."""
+    return errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+
+
+def _discard(temp: str | None) -> None:
+    if temp is not None:
+        Path(temp).unlink(missing_ok=True)
+
+
+def _setting(settings: Mapping[str, object], key: str) -> str:
+    """``key`` from ``settings``, else from the environment, else empty."""
+    return str(settings.get(key) or os.environ.get(key) or "")
+
+
+def file_store_from(settings: Mapping[str, object], default: str | os.PathLike[str]
+                    ) -> FileStore:
+    """The store ``ASB_FILES_BACKEND`` names (``local``, the default, or ``s3``).
+
+    Each setting is read from ``settings`` (the app's config), else the environment. Local:
+    the directory ``ASB_FILES``, else ``default``. S3: see ``tasks.files_s3``.
+    """
+    backend = (_setting(settings, "ASB_FILES_BACKEND") or "local").strip().lower()
+    if backend == "local":
+        return LocalFileStore(_setting(settings, "ASB_FILES") or default)
+    if backend == "s3":
+        from .files_s3 import S3FileStore
+
+        return S3FileStore.from_settings(lambda key: _setting(settings, key))
+    raise StoreMisconfigured(f"ASB_FILES_BACKEND must be one of {', '.join(BACKENDS)}, "
+                             f"not {backend!r}")
 
 
 class MetadataNotRemovable(ValueError):

@@ -24,7 +24,7 @@ from cases.privacy_scrub import REMOVED, scrub_case, stored_files_of
 from cases.records import Case
 from cases.retention import check_disposable, record_disposal, review_list
 from engine.models import HumanTask, Incident, ProcessInstance, StoredMessage
-from tasks.files import FileStore, StoredFileMissing
+from tasks.files import FileStore
 
 # Workflow data keys whose string values are codes, dates or staff names, never a member of
 # the public's words: they stay so the instance pages still read sensibly.
@@ -112,12 +112,9 @@ def dispose_case(session: Session, case: Case, store: FileStore, *, by: str, at:
     session.flush()
     deleted = 0
     for name in files:
-        try:
-            store.path_of(name)
-        except StoredFileMissing:
-            continue
-        store.delete(name)
-        deleted += 1
+        if store.exists(name):
+            store.delete(name)
+            deleted += 1
     return Disposal(reference, counts, deleted)
 
 

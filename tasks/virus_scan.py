@@ -16,6 +16,7 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import IO
 
 from sqlalchemy import Enum, ForeignKey, String, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -25,7 +26,7 @@ from cases.base import Base, Timestamp
 from cases.evidence import EvidenceItem
 from cases.records import Case
 
-from .files import FileStore, StoredFileMissing
+from .files import FileStore, StoredFileMissing, StoreUnavailable
 
 CHUNK = 64 * 1024
 TIMEOUT_SECONDS = 60.0
@@ -82,11 +83,13 @@ def _connect(address: str, timeout: float) -> socket.socket:
     return socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout)
 
 
-def scan_file(address: str, path: os.PathLike[str] | str,
-              timeout: float = TIMEOUT_SECONDS) -> Verdict:
-    """Send the file at ``path`` to clamd with INSTREAM and read its verdict."""
+def scan_stream(address: str, source: IO[bytes], timeout: float = TIMEOUT_SECONDS) -> Verdict:
+    """Send ``source`` (read in chunks, never whole) to clamd with INSTREAM; read its verdict.
+
+    ``ScanUnavailable`` if clamd cannot be reached or the stream cannot be read.
+    """
     try:
-        with _connect(address, timeout) as sock, open(path, "rb") as source:
+        with _connect(address, timeout) as sock:
             sock.sendall(b"zINSTREAM\0")
             while chunk := source.read(CHUNK):
                 sock.sendall(struct.pack("!L", len(chunk)) + chunk)
@@ -141,8 +144,9 @@ def scan_item(session: Session, store: FileStore, address: str, item: EvidenceIt
         scan = EvidenceScan(evidence_id=item.id, status=ScanStatus.PENDING)
         session.add(scan)
     try:
-        verdict = scan_file(address, store.path_of(item.stored_name))
-    except (ScanUnavailable, StoredFileMissing):
+        with store.open(item.stored_name) as source:
+            verdict = scan_stream(address, source)
+    except (ScanUnavailable, StoredFileMissing, StoreUnavailable):
         session.flush()
         return scan.status
     scan.status = ScanStatus.CLEAN if verdict.clean else ScanStatus.INFECTED

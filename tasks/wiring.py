@@ -103,18 +103,20 @@ def worker_jobs(environ: Mapping[str, str]) -> list[Callable[[Session], int]]:
 
 
 def _scan_job(environ: Mapping[str, str]) -> Callable[[Session], int] | None:
-    """Scan evidence waiting for clamd (``ASB_CLAMD``) in the store at ``ASB_FILES``."""
-    from .files import FileStore
+    """Scan evidence waiting for clamd (``ASB_CLAMD``) in the file store (``ASB_FILES`` or the
+    bucket ``ASB_FILES_BACKEND=s3`` names)."""
+    from .files import file_store_from
     from .virus_scan import clamd_address, scan_waiting
 
     address = clamd_address(environ)
     if address is None:
         return None
-    if not environ.get("ASB_FILES"):
+    local = (environ.get("ASB_FILES_BACKEND") or "local").strip().lower() == "local"
+    if local and not environ.get("ASB_FILES"):
         log.warning("ASB_CLAMD is set but ASB_FILES is not: the worker cannot find the "
                     "evidence files, so uploads stay awaiting a scan")
         return None
-    store = FileStore(environ["ASB_FILES"])
+    store = file_store_from(environ, environ.get("ASB_FILES", ""))
 
     def scan_evidence(session: Session) -> int:
         return scan_waiting(session, store, address, clock.now())

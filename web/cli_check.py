@@ -10,34 +10,28 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from engine.database import default_url, make_engine, make_session_factory, unit_of_work
 from tasks.consistency import check_system
-from tasks.files import FileStore, StoredFileMissing
+from tasks.files import file_store_from
 from tasks.wiring import build_engine
 
 from .cli_privacy import DEFAULT_FILES
-
-
-def _exists(store: FileStore, name: str) -> bool:
-    try:
-        store.path_of(name)
-    except StoredFileMissing:
-        return False
-    return True
 
 
 @click.command("check")
 @click.option("--no-files", is_flag=True, help="Skip looking for every evidence file.")
 def check(no_files: bool) -> None:
     """Check instances against their states, the audit chain, closed cases and files."""
-    store = FileStore(os.environ.get("ASB_FILES") or DEFAULT_FILES)
+    store = file_store_from(os.environ, DEFAULT_FILES)
+    database = make_engine(default_url())
     try:
-        with unit_of_work(make_session_factory(make_engine(default_url()))) as session:
+        with unit_of_work(make_session_factory(database)) as session:
             report = check_system(session, build_engine(audit=False),
-                                  file_exists=None if no_files else
-                                  (lambda name: _exists(store, name)))
+                                  file_exists=None if no_files else store.exists)
             session.rollback()  # a check never writes
     except SQLAlchemyError as exc:
         click.echo(f"asb: database error: {getattr(exc, 'orig', None) or exc}", err=True)
         sys.exit(2)
+    finally:
+        database.dispose()
     for line in report.lines():
         click.echo(line)
     if not report.ok:

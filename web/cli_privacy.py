@@ -20,7 +20,7 @@ from cases.operations import case_by_reference
 from cases.retention import RetentionError, review_list
 from engine import clock
 from engine.database import default_url, make_engine, make_session_factory, unit_of_work
-from tasks.files import FileStore
+from tasks.files import file_store_from
 from tasks.retention import dispose_case
 
 ACTOR = "retention"
@@ -65,7 +65,7 @@ def dispose(due: bool) -> None:
     if not due:
         raise click.UsageError("say --due to anonymise every case that is due")
     factory = _factory()
-    store = FileStore(os.environ.get("ASB_FILES") or DEFAULT_FILES)
+    store = file_store_from(os.environ, DEFAULT_FILES)
     with unit_of_work(factory) as session:
         references = [row.case.reference for row in review_list(session, _today()) if row.due]
     done, failed = 0, 0

@@ -13,7 +13,7 @@ from cases.retention import set_hold
 from engine import clock
 from engine.database import make_engine, make_session_factory, unit_of_work
 from migrations.runner import upgrade
-from tasks.files import FileStore
+from tasks.files import LocalFileStore
 from tests.privacy.support import PEOPLE_STRINGS, closed_case, where_found
 from web.cli import main
 
@@ -27,7 +27,7 @@ def test_the_scheduled_job_anonymises_due_cases_and_skips_held_ones(tmp_path, mo
     engine = make_engine(url)
     upgrade(engine)
     factory = make_session_factory(engine)
-    store = FileStore(tmp_path / "files")
+    store = LocalFileStore(tmp_path / "files")
     with unit_of_work(factory) as session:
         life, due = closed_case(session, store)
         _life, held = closed_case(session, store, life)

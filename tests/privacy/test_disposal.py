@@ -14,7 +14,7 @@ from cases.operations import case_by_reference
 from cases.records import CaseParty, PartyRole, Person
 from cases.retention import RetentionError, clear_hold, review_list, set_hold
 from engine.models import ProcessInstance
-from tasks.files import FileStore, StoredFileMissing
+from tasks.files import LocalFileStore, StoredFileMissing
 from tasks.retention import dispose_case, dispose_due
 from tests.privacy.support import (
     AFTER_RETENTION,
@@ -50,7 +50,7 @@ def _figures(session):
 
 def test_a_real_case_anonymised_keeps_no_personal_data_and_the_same_figures(db_session, tmp_path,
                                                                             figures):
-    store = FileStore(tmp_path / "files")
+    store = LocalFileStore(tmp_path / "files")
     life, ref = closed_case(db_session, store)
     assert where_found(db_session, PEOPLE_STRINGS), "the case should hold the strings at first"
     (stored,) = list((tmp_path / "files").iterdir())
@@ -80,7 +80,7 @@ def test_a_real_case_anonymised_keeps_no_personal_data_and_the_same_figures(db_s
 
 
 def test_a_legal_hold_stops_disposal_until_cleared(db_session, tmp_path):
-    store = FileStore(tmp_path / "files")
+    store = LocalFileStore(tmp_path / "files")
     _life, ref = closed_case(db_session, store)
     case = case_by_reference(db_session, ref)
     hold = set_hold(db_session, case, "Civil claim by Dave Lowther pending", by="maria", at=NOW)
@@ -103,7 +103,7 @@ def test_a_legal_hold_stops_disposal_until_cleared(db_session, tmp_path):
 
 
 def test_a_case_inside_its_retention_period_is_not_disposed(db_session, tmp_path):
-    store = FileStore(tmp_path / "files")
+    store = LocalFileStore(tmp_path / "files")
     _life, ref = closed_case(db_session, store)
     case = case_by_reference(db_session, ref)
     assert review_list(db_session, case.retention_until) == []
@@ -115,7 +115,7 @@ def test_a_case_inside_its_retention_period_is_not_disposed(db_session, tmp_path
 
 
 def test_a_person_another_live_case_refers_to_is_kept(db_session, tmp_path):
-    store = FileStore(tmp_path / "files")
+    store = LocalFileStore(tmp_path / "files")
     life, ref = closed_case(db_session, store)
     old = case_by_reference(db_session, ref)
     reporter = db_session.scalars(select(CaseParty).where(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from cases.audit import AuditEvent
 from cases.records import Person
 from engine import clock
-from tasks.files import FileStore
+from tasks.files import LocalFileStore
 from tests.api.support import Api, make_api
 from tests.lifecycle_support import Lifecycle
 from tests.officer.support import browser
@@ -30,7 +30,8 @@ def api(tmp_path: Path) -> Api:
 @pytest.fixture
 def ref(api: Api, tmp_path: Path) -> str:
     with api.app.app_context(), unit() as session:
-        _life, reference = closed_case(session, FileStore(tmp_path / "files"), Lifecycle(session))
+        _life, reference = closed_case(session, LocalFileStore(tmp_path / "files"),
+                                       Lifecycle(session))
     return reference
 
 

@@ -20,7 +20,7 @@ from cases.privacy_redact import (
 )
 from cases.records import CaseParty, Disclosure, PartyRole
 from cases.subject_access import SubjectAccessError, find_people, subject_access_export
-from tasks.files import FileStore
+from tasks.files import LocalFileStore
 from tests.privacy.support import REPORTED, WITNESS, closed_case
 
 NOW = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
@@ -28,7 +28,7 @@ NOW = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def case_ref(db_session, tmp_path):
-    _life, ref = closed_case(db_session, FileStore(tmp_path / "files"))
+    _life, ref = closed_case(db_session, LocalFileStore(tmp_path / "files"))
     return ref
 
 

@@ -14,7 +14,7 @@ from cases.audit import AuditRecord, record
 from cases.people import Role, User
 from cases.records import REFERENCE_RE, Case
 from engine import clock
-from tasks.files import FileStore
+from tasks.files import FileStore, file_store_from
 from web.access import can_view_case
 from web.extensions import db
 
@@ -82,8 +82,9 @@ def audit(action: str, case: Case, *, object_type: str = "case", object_id: str 
 
 
 def file_store() -> FileStore:
-    """The evidence file store: ``ASB_FILES``, else ``instance/files`` (outside the web root)."""
-    return FileStore.from_settings(current_app.config, Path(current_app.instance_path) / "files")
+    """The evidence file store ``ASB_FILES_BACKEND`` chooses; locally ``ASB_FILES``, else
+    ``instance/files`` (outside the web root)."""
+    return file_store_from(current_app.config, Path(current_app.instance_path) / "files")
 
 
 def aware(moment: datetime | None) -> datetime | None:

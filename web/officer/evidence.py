@@ -36,7 +36,12 @@ from cases.records import Case
 from engine import clock
 from tasks import virus_scan
 from tasks.evidence_requests import evidence_added
-from tasks.files import MetadataNotRemovable, StoredFileMissing, strip_image_metadata
+from tasks.files import (
+    MetadataNotRemovable,
+    StoredFileMissing,
+    StoreUnavailable,
+    strip_image_metadata,
+)
 from web.extensions import case_engine, db, rollback_only
 
 from .case_access import audit, file_store, user, viewable_case
@@ -57,6 +62,8 @@ _CHOSEN = ("y", "yes", "on", "true", "1")
 # A download opened in a tab anyway runs nothing, loads nothing and cannot be framed.
 DOWNLOAD_CSP = ("default-src 'none'; object-src 'none'; base-uri 'none'; "
                 "frame-ancestors 'none'; sandbox")
+STORE_UNAVAILABLE = ("The evidence store is full or unavailable: the file was not saved. "
+                     "Try again later or tell your administrator.")
 
 
 def _overall(config: Any) -> int:
@@ -220,9 +227,18 @@ def too_big(errors: dict[str, str]) -> bool:
 def store_upload(case: Case, upload: Upload, actor: str,
                  then: Callable[[EvidenceItem], object]) -> virus_scan.ScanStatus | None:
     """Store the file, record it, call ``then`` (the process's message), scan it if clamd is
-    configured; on any failure the stored file goes again. Returns the scan's verdict."""
+    configured; on any failure the stored file goes again. Returns the scan's verdict.
+
+    ``StoreUnavailable`` if the store could not save it: then nothing at all was recorded.
+    """
     store = file_store()
-    stored = store.save(upload.data)
+    try:
+        stored = store.save(upload.data)
+    except StoreUnavailable as exc:
+        # No case, client name or content: only what failed.
+        current_app.logger.error("evidence upload refused: file store unavailable (%s)",
+                                 exc.reason)
+        raise
     try:
         item = add_evidence(db(), case, kind=upload.kind, original_name=upload.name,
                             stored_name=stored.name, content_type=upload.content_type,
@@ -232,7 +248,11 @@ def store_upload(case: Case, upload: Upload, actor: str,
         address = virus_scan.clamd_address(current_app.config)
         return virus_scan.scan_item(db(), store, address, item, clock.now()) if address else None
     except Exception:
-        store.delete(stored.name)
+        try:
+            store.delete(stored.name)
+        except StoreUnavailable as exc:
+            current_app.logger.error("stored file of a failed upload not removed (%s)",
+                                     exc.reason)
         raise
 
 
@@ -247,9 +267,13 @@ def upload(reference: str) -> Any:
         rollback_only()
         return _page(case, form, errors, 413 if too_big(errors) else 400)
     actor = user().name
-    # A request for evidence waiting on this case now reviews the file.
-    status = store_upload(case, checked, actor, lambda item: evidence_added(
-        db(), case_engine(), case.reference, item.id, actor=actor))
+    try:
+        # A request for evidence waiting on this case now reviews the file.
+        status = store_upload(case, checked, actor, lambda item: evidence_added(
+            db(), case_engine(), case.reference, item.id, actor=actor))
+    except StoreUnavailable:
+        rollback_only()
+        return _page(case, form, {"file": STORE_UNAVAILABLE}, 503)
     _tell_scan(status)
     return redirect(url_for("casefile.case_file", reference=case.reference) + "#evidence")
 
@@ -284,23 +308,38 @@ def download(reference: str, item_id: int) -> Response:
     item = db().get(EvidenceItem, item_id)
     if item is None or item.case_id != case.id:
         abort(404)
+    store = file_store()
     try:
-        path = file_store().path_of(item.stored_name)
+        size = store.size(item.stored_name)
     except StoredFileMissing:
         current_app.logger.error("evidence %s: stored file is missing", item.id)
         abort(404)
+    except StoreUnavailable as exc:
+        current_app.logger.error("evidence %s: file store unavailable (%s)", item.id, exc.reason)
+        abort(503)
     held = virus_scan.held_back(db(), item, virus_scan.clamd_address(current_app.config))
     if held is not None:
         flash("This file is quarantined: the virus scanner found something in it"
               if held is virus_scan.ScanStatus.INFECTED else
               "This file is awaiting a virus scan: try again in a few minutes", "error")
         return redirect(url_for("casefile.case_file", reference=case.reference) + "#evidence")
-    audit("evidence.downloaded", case, object_type="evidence", object_id=str(item.id))
-    # Text is sent as plain text; nothing is ever sent as a type a browser would run.
-    mimetype = item.content_type if item.content_type in TYPES else "application/octet-stream"
-    response = send_file(path, mimetype=mimetype, as_attachment=True,
-                         download_name=safe_download_name(item), conditional=False,
-                         etag=False, max_age=0)
+    try:
+        stream = store.open(item.stored_name)  # streamed in chunks, never read whole
+    except (StoredFileMissing, StoreUnavailable):
+        current_app.logger.error("evidence %s: stored file could not be opened", item.id)
+        abort(503)
+    try:
+        audit("evidence.downloaded", case, object_type="evidence", object_id=str(item.id))
+        # Text is sent as plain text; nothing is ever sent as a type a browser would run.
+        mimetype = (item.content_type if item.content_type in TYPES
+                    else "application/octet-stream")
+        response = send_file(stream, mimetype=mimetype, as_attachment=True,
+                             download_name=safe_download_name(item), conditional=False,
+                             etag=False, max_age=0)
+    except BaseException:
+        stream.close()
+        raise
+    response.content_length = size
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
     return response

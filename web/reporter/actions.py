@@ -23,8 +23,15 @@ from cases.evidence import ALLOWED, EvidenceKind, describe_types
 from cases.records import CaseDataInvalid
 from engine import clock
 from tasks import reporter_portal
+from tasks.files import StoreUnavailable
 from web.extensions import case_engine, db, rollback_only
-from web.officer.evidence import _megabytes, check_upload, max_upload, store_upload
+from web.officer.evidence import (
+    STORE_UNAVAILABLE,
+    _megabytes,
+    check_upload,
+    max_upload,
+    store_upload,
+)
 from web.officer.reports import _occurred_at
 
 from . import bp
@@ -151,8 +158,15 @@ def evidence() -> tuple[str, int]:
         rollback_only()
         return _page("evidence", form, errors, kinds=kinds, limit=_megabytes(max_upload()))
     case = reporter_case()
-    store_upload(case, checked, reporter_portal.ACTOR, lambda item: reporter_portal.evidence_sent(
-        db(), case_engine(), case, item.id))
+    try:
+        store_upload(case, checked, reporter_portal.ACTOR,
+                     lambda item: reporter_portal.evidence_sent(db(), case_engine(), case,
+                                                                item.id))
+    except StoreUnavailable:
+        rollback_only()
+        page, _ = _page("evidence", form, {"file": STORE_UNAVAILABLE}, kinds=kinds,
+                        limit=_megabytes(max_upload()))
+        return page, 503
     return _done("Your evidence has been added to your case.")
 
 
