@@ -195,6 +195,53 @@ def _challenges(session: Session, ids: set[int]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class EvidenceFile:
+    """One file of evidence on a subject's case: theirs to receive, or a third party's."""
+
+    reference: str
+    item: EvidenceItem
+    description: str | None  # redacted of everyone else on the case
+    theirs: bool
+
+
+def _portal_holder(session: Session, case: Case, ids: set[int]) -> bool:
+    """Tell whether the chosen records hold the case's reporters' door (its portal uploads).
+
+    The door belongs to the reporter; a victim holds it only when no one else reported.
+    """
+    parties = list(session.scalars(select(CaseParty).where(CaseParty.case_id == case.id)))
+    if any(p.person_id in ids and p.role == PartyRole.REPORTER for p in parties):
+        return True
+    victim = any(p.person_id in ids and p.role == PartyRole.VICTIM for p in parties)
+    return victim and not any(p.role == PartyRole.REPORTER and p.person_id not in ids
+                              for p in parties)
+
+
+def evidence_files(session: Session, person_ids: Iterable[int]) -> list[EvidenceFile]:
+    """Every file of evidence on the chosen records' cases, marked with whether they gave it.
+
+    A file is the subject's when it came through the reporters' door (``uploaded_by`` is
+    ``reporter``) of a case they reported; anything else (an officer's upload, another
+    reporter's) belongs to a third party and must be withheld.
+    """
+    ids = set(person_ids)
+    cases = session.scalars(select(Case).where(Case.id.in_(
+        select(CaseParty.case_id).where(CaseParty.person_id.in_(ids))))
+        .order_by(Case.received_at, Case.id))
+    found = []
+    for case in cases:
+        targets, _labels = _others(session, case, ids)
+        holder = _portal_holder(session, case, ids)
+        for item in session.scalars(select(EvidenceItem).where(EvidenceItem.case_id == case.id)
+                                    .order_by(EvidenceItem.uploaded_at, EvidenceItem.id)):
+            theirs = holder and item.uploaded_by == "reporter"
+            found.append(EvidenceFile(case.reference, item,
+                                      redact_text(item.description, targets) if theirs
+                                      else None, theirs))
+    return found
+
+
 def subject_access_export(session: Session, person_ids: Iterable[Any], *, at: datetime
                           ) -> dict[str, Any]:
     """Everything held about the chosen person records, third parties redacted."""

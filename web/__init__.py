@@ -92,6 +92,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .privacy import bp as privacy_bp
 
     app.register_blueprint(privacy_bp)
+    from .officer.disclosure import bp as disclosure_bp
+
+    app.register_blueprint(disclosure_bp)
     from .reporter import init_app as init_reporter
 
     init_reporter(app)

@@ -131,6 +131,13 @@ POLICY: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/cases/<reference>/evidence"): (400, 400, 400, 404, 400, 404, 403, 403, 403, 403),
     ("GET", "/cases/<reference>/evidence/<int:item_id>"):
         (SIGN_IN, 200, 200, 404, 200, 404, 200, 403, 403, 403),
+    # Disclosure packs: the case officer, a team leader who sees the case and managers.
+    ("GET", "/cases/<reference>/disclosure"):
+        (SIGN_IN, 200, 403, 404, 200, 404, 200, 403, 403, 403),
+    ("POST", "/cases/<reference>/disclosure/preview"):
+        (400, 400, 403, 404, 400, 404, 400, 403, 403, 403),
+    ("POST", "/cases/<reference>/disclosure/download"):
+        (400, 400, 403, 404, 400, 404, 400, 403, 403, 403),
     ("GET", "/reports/new"): (SIGN_IN, 200, 200, 200, 200, 200, 200, 403, 403, 403),
     ("POST", "/reports/new"): (400, 400, 400, 400, 400, 400, 400, 403, 403, 403),
     # Tasks: the assessment task is olivia's; the team leader may act on her team's tasks.

@@ -4,7 +4,9 @@ URL map (blueprint ``privacy``; managers and admins only, everyone else 403, str
     GET  /privacy/subject-access          the search form
     POST /privacy/subject-access          find a person's records (the name stays out of URLs)
     POST /privacy/subject-access/export   the chosen records' export, as a JSON download
-                                          (``format=json``) or a readable page (``html``)
+                                          (``format=json``), a readable page (``html``) or
+                                          a ZIP of both with the files the person supplied
+                                          (``zip``, see ``package.py``)
     GET  /privacy/retention               closed cases past their retention date, with holds
     POST /privacy/retention/hold          put a closed case on legal hold (reference, reason)
     POST /privacy/retention/release       lift a legal hold (reference, reason)
@@ -19,7 +21,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -36,12 +48,20 @@ from cases.retention import (
     review_list,
     set_hold,
 )
-from cases.subject_access import SubjectAccessError, find_people, subject_access_export
+from cases.subject_access import (
+    SubjectAccessError,
+    evidence_files,
+    find_people,
+    subject_access_export,
+)
 from engine import clock
+from tasks import virus_scan
 from tasks.retention import dispose_case
 from web.auth.guards import roles_required
 from web.extensions import db, rollback_only
 from web.officer.case_access import file_store
+
+from .package import build_package
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 PRIVACY_ROLES = (Role.MANAGER, Role.ADMIN)
@@ -96,12 +116,14 @@ def export() -> Response | tuple[str, int] | str:
     chosen = request.form.getlist("person")
     kind = request.form.get("format", "html")
     try:
-        if kind not in ("json", "html"):
-            raise SubjectAccessError("format", "Choose JSON or a readable page")
+        if kind not in ("json", "html", "zip"):
+            raise SubjectAccessError("format", "Choose JSON, a readable page or a ZIP")
         data = subject_access_export(db(), chosen, at=clock.now())
     except SubjectAccessError as exc:
         return _refused("privacy/search.html", {exc.field: exc.message}, query="",
                         matches=None)
+    if kind == "zip":
+        return _zip(data)
     _audit("subject_access_export", ",".join(str(r["id"]) for r in data["records"])[:100],
            people=[r["id"] for r in data["records"]], cases=len(data["cases"]), format=kind)
     if kind == "json":
@@ -109,6 +131,21 @@ def export() -> Response | tuple[str, int] | str:
         return Response(body, mimetype="application/json", headers={
             **NO_STORE, "Content-Disposition": "attachment; filename=subject-access.json"})
     return render_template("privacy/export.html", data=data), 200
+
+
+def _zip(data: dict[str, Any]) -> Response:
+    """The export, the readable page and the person's own files as one ZIP; audited."""
+    people = [r["id"] for r in data["records"]]
+    package = build_package(db(), file_store(), virus_scan.clamd_address(current_app.config),
+                            data, render_template("privacy/export.html", data=data),
+                            evidence_files(db(), people))
+    _audit("subject_access_export", ",".join(str(i) for i in people)[:100], people=people,
+           cases=len(data["cases"]), format="zip", files=package.included,
+           withheld=package.withheld, missing=package.missing)
+    response = send_file(package.archive, mimetype="application/zip", as_attachment=True,
+                         download_name="subject-access.zip", conditional=False, etag=False)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _today() -> Any:
