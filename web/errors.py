@@ -16,7 +16,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
@@ -60,6 +60,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _http_error)
     app.register_error_handler(DBAPIError, database_unavailable)
+    app.register_error_handler(PendingRollbackError, database_unavailable)
 
 
 def _wants_json() -> bool:
@@ -88,15 +89,29 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
     return response
 
 
-def database_unavailable(error: DBAPIError) -> Response:
+def _connection_lost(error: BaseException) -> bool:
+    """True for a lost or refused connection, also when noticed later in the same request."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OperationalError) or (
+                isinstance(seen, DBAPIError) and seen.connection_invalidated):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def database_unavailable(error: DBAPIError | PendingRollbackError) -> Response:
     """The database went away (restart, failover, network) or is busy: 503, try again.
 
     The transaction was rolled back, so nothing was saved; any other database error (a bug)
     stays a 500.
     """
-    if not (isinstance(error, OperationalError) or error.connection_invalidated):
+    if not _connection_lost(error):
         raise error
-    log.warning("database unavailable: %s", type(getattr(error, "orig", error)).__name__)
+    cause = getattr(error, "orig", None) or error
+    # The driver's own first line (a connection error, never the statement or its values).
+    log.warning("database unavailable: %s: %s", type(cause).__name__,
+                str(cause).splitlines()[0][:200] if str(cause) else "")
     g.rollback_only = True  # the request's session is rolled back, never committed
     body, status = _answer(503, DATABASE_HELP)
     response = make_response(body, status)

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -78,4 +78,5 @@ def init_blueprint(bp: Blueprint) -> None:
     bp.register_error_handler(ApiError, _api_error)
     bp.register_error_handler(HTTPException, _http_error)
     bp.register_error_handler(DBAPIError, database_unavailable)
+    bp.register_error_handler(PendingRollbackError, database_unavailable)
     bp.register_error_handler(Exception, _unexpected)
