@@ -27,6 +27,7 @@ MODEL_MODULES = (
     "cases.partner_access",
     "tasks.virus_scan",
     "cases.retention",
+    "web.heartbeat",
 )
 
 

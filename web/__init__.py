@@ -28,6 +28,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BPMN_DIR=str(BPMN_DIR),
     )
     app.config.from_prefixed_env(prefix="ASB")
+    # Modules read their settings under the full name (``ASB_SIGN_IN_RATE``); Flask files an
+    # environment variable under the name without its prefix, so file it under both.
+    app.config.update({f"ASB_{key}": value for key, value in list(app.config.items())
+                       if f"ASB_{key}" in os.environ and key != "TESTING"})
     if os.environ.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if os.environ.get("DATABASE_URL"):
@@ -36,7 +40,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
         raise ConfigError("SECRET_KEY is not set: export a long random value before starting")
+    from tasks.files import StoreMisconfigured, file_store_from
 
+    try:  # a wrong file store setting stops the start, not the first upload
+        file_store_from(app.config, Path(app.instance_path) / "files")
+    except StoreMisconfigured as exc:
+        raise ConfigError(str(exc)) from exc
+
+    from . import logging_setup, metrics
+
+    logging_setup.init_app(app)  # first: the request id and timer are there for every hook
+    metrics.init_app(app)
     from . import auth, errors, extensions, identity, pages, security, templating
 
     extensions.init_app(app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import sys
@@ -19,6 +18,7 @@ from engine.errors import DiagramInvalid
 
 from .cli_audit import audit
 from .cli_check import check
+from .cli_db import db as db_commands
 from .cli_privacy import retention
 from .cli_users import users
 
@@ -33,17 +33,16 @@ def _fail(message: str, code: int = 1) -> None:
 @click.group()
 def main() -> None:
     """Anti-social behaviour casework: web app, worker and administration."""
-    logging.basicConfig(level=os.environ.get("ASB_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("spiff").setLevel(logging.WARNING)  # one line per task state change
-    logging.getLogger("fontTools").setLevel(logging.WARNING)
+    from .logging_setup import configure_logging
+
+    configure_logging()  # text by default, JSON lines with ASB_LOG_FORMAT=json
 
 
 main.add_command(users)
 main.add_command(audit)
 main.add_command(retention)
 main.add_command(check)
+main.add_command(db_commands)
 
 
 @main.command("init-db")
@@ -124,9 +123,11 @@ def worker(batch: int, poll: float, once: bool) -> None:
     from engine.worker import Worker
     from tasks.wiring import build_engine, worker_jobs
 
+    from .heartbeat import heartbeat_job
+
     factory = make_session_factory(make_engine(default_url()))
     w = Worker(build_engine(), factory, batch=batch, poll_seconds=poll,
-               name=f"worker-{os.getpid()}", jobs=worker_jobs(os.environ))
+               name=f"worker-{os.getpid()}", jobs=[*worker_jobs(os.environ), heartbeat_job()])
     if once:
         click.echo(f"woke {w.drain()} instance(s)")
         return

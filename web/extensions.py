@@ -15,6 +15,8 @@ from engine.runtime import CaseEngine
 from engine.worker import Worker
 from tasks.wiring import build_engine, worker_jobs
 
+from .heartbeat import heartbeat_job
+
 
 def init_app(app: Flask) -> None:
     """Attach the database, the case engine and (on SQLite) the in-process worker."""
@@ -27,7 +29,8 @@ def init_app(app: Flask) -> None:
     if start is None:
         start = is_sqlite(db)
     if start:
-        worker = Worker(engine, factory, name="web-worker", jobs=worker_jobs(os.environ))
+        worker = Worker(engine, factory, name="web-worker",
+                        jobs=[*worker_jobs(os.environ), heartbeat_job()])
         worker.start_thread()
         atexit.register(worker.stop)
         app.extensions["asb"]["worker"] = worker

@@ -25,8 +25,15 @@ def init_app(app: Flask) -> None:
         # Flask's config always holds these keys, so setdefault would never apply ours.
         if app.config.get(key) == Flask.default_config[key]:
             app.config[key] = value
-    app.config.setdefault("ASB_IDLE_TIMEOUT", IDLE_TIMEOUT)
-    app.config.setdefault("ASB_ABSOLUTE_TIMEOUT", ABSOLUTE_TIMEOUT)
+    for key, default in (("ASB_IDLE_TIMEOUT", IDLE_TIMEOUT),
+                         ("ASB_ABSOLUTE_TIMEOUT", ABSOLUTE_TIMEOUT)):
+        value = app.config.setdefault(key, default)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            app.config[key] = timedelta(minutes=value)  # from the environment, in minutes
+        elif not isinstance(value, timedelta):
+            from . import ConfigError
+
+            raise ConfigError(f"{key} must be a number of minutes, not {value!r}")
     app.before_request(load_caller)
 
 

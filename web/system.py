@@ -1,4 +1,4 @@
-"""System endpoints: health, and the test clock (only when ASB_TESTING=1)."""
+"""System endpoints: liveness, readiness, and the test clock (only when ASB_TESTING=1)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from engine import clock
 
 from .extensions import db
+from .schema_state import schema_state
 
 bp = Blueprint("system", __name__)
 LONDON = ZoneInfo("Europe/London")
@@ -32,6 +34,23 @@ def health() -> Response:
     """
     db().execute(text("SELECT 1"))
     return jsonify({"status": "ok", "now": clock.now().isoformat().replace("+00:00", "Z")})
+
+
+@bp.get("/readyz")
+def ready() -> tuple[Response, int]:
+    """Answer 200 when the database answers at the schema this code expects, else 503.
+
+    A load balancer sends traffic only to a ready process; during an upgrade the new code
+    stays out until ``asb db upgrade`` has run. Says why, but never a version or a secret.
+    """
+    try:
+        state = schema_state(db().connection())
+    except SQLAlchemyError:
+        db().rollback()
+        return jsonify({"status": "unavailable", "reason": "database_unavailable"}), 503
+    if not state.at_head:
+        return jsonify({"status": "unavailable", "reason": "schema_not_at_head"}), 503
+    return jsonify({"status": "ready"}), 200
 
 
 @bp.post("/api/v1/_test/clock")

@@ -46,6 +46,8 @@ POLICY: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/cookies"): (200,) * 10,
     ("GET", "/privacy"): (200,) * 10,
     ("GET", "/healthz"): (200,) * 10,
+    ("GET", "/readyz"): (200,) * 10,
+    ("GET", "/metrics"): (200,) * 10,  # the test client calls from 127.0.0.1
     ("GET", "/sign-in"): (200,) + (HOME,) * 9,
     ("POST", "/sign-in"): (400,) * 10,
     # The second sign-in step: with no password just accepted, back to the sign-in page (or
