@@ -48,13 +48,14 @@ main.add_command(db_commands)
 @main.command("init-db")
 def init_db() -> None:
     """Create or migrate the schema and load the shipped diagrams (safe to run twice)."""
-    from migrations.runner import upgrade
     from tasks.wiring import build_engine
+
+    from .cli_db import upgrade_locked
 
     url = default_url()
     try:
         engine = make_engine(url)
-        upgrade(engine)
+        upgrade_locked(engine)  # two hosts starting at once must not migrate twice
         with unit_of_work(make_session_factory(engine)) as session:
             versions = build_engine().definitions.sync_directory(session, BPMN_DIR)
     except SQLAlchemyError as exc:
