@@ -5,8 +5,9 @@ A real PostgreSQL server, ``gunicorn`` with two web processes and one ``asb work
 process is killed with SIGKILL mid-load, PostgreSQL is restarted, and the worker is killed
 and started again. Afterwards every case the API answered 201 for exists with exactly one
 lifecycle, every completion answered 200 is stored once and audited once, nothing answered
-503 was stored, no request got a 500, and ``asb check`` finds the system consistent, without
-anyone repairing anything.
+503 was stored, no request got a 500, forty timers falling due meanwhile each fired once
+and within a minute, and ``asb check`` finds the system consistent, without anyone
+repairing anything.
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ from tasks.wiring import build_engine
 from tests.lifecycle_support import BPMN, make_report
 from tests.pg_server import PostgresServer
 from tests.test_lifecycle import ASSESSMENT
+from tests.test_web_system import WAIT_THEN_ACT
 from web.cli import main
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent.parent
 CLIENTS = 4
+TIMERS = 40  # falling due one every half second while the faults happen
 
 
 def _free_port() -> int:
@@ -147,8 +150,16 @@ def system(own_server, tmp_path):
     """The database prepared, gunicorn with two web processes and one worker, started."""
     engine = make_engine(own_server.url)
     upgrade(engine)
+    (tmp_path / "bpmn").mkdir()
+    (tmp_path / "bpmn" / "wait.bpmn").write_text(WAIT_THEN_ACT)
+    case_engine = build_engine()
     with unit_of_work(make_session_factory(engine)) as session:
-        build_engine().definitions.sync_directory(session, BPMN)
+        case_engine.definitions.sync_directory(session, BPMN)
+        case_engine.definitions.sync_directory(session, tmp_path / "bpmn")
+        start = datetime.now(UTC) + timedelta(seconds=3)
+        for n in range(TIMERS):
+            case_engine.start(session, "wait_then_act", f"TIMER-{n}", {
+                "wake_at": (start + timedelta(seconds=n / 2)).isoformat()})
         tokens = {}
         for n in range(CLIENTS):
             user = create_user(session, f"officer{n}", "officer", team="North",
@@ -174,8 +185,8 @@ def system(own_server, tmp_path):
             assert time.monotonic() < deadline, (tmp_path / "web.log").read_text()[-2000:]
             time.sleep(0.2)
     try:
-        yield {"port": port, "tokens": tokens, "processes": processes, "engine": engine,
-               "env": env, "worker_cmd": worker_cmd, "log": tmp_path / "web.log"}
+        yield {"port": port, "tokens": tokens, "timers_from": start, "processes": processes,
+               "engine": engine, "env": env, "worker_cmd": worker_cmd, "log": tmp_path / "web.log"}
     finally:
         for process in processes.values():
             process.send_signal(signal.SIGTERM)
@@ -253,6 +264,24 @@ def test_killed_processes_and_a_database_restart_lose_and_double_nothing(system,
             AuditEvent.action == "task_completed")) == session.scalar(
             select(func.count()).select_from(HumanTask).where(
                 HumanTask.state == TaskStatus.COMPLETED, HumanTask.name == "assess_risk"))
+
+    deadline = time.monotonic() + 90  # the restarted worker takes what the killed one held
+    while True:
+        with unit_of_work(factory) as session:
+            opened = dict(session.execute(
+                select(HumanTask.business_key, func.count()).where(HumanTask.name == "act")
+                .group_by(HumanTask.business_key)).all())
+        if len(opened) == TIMERS or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert sorted(opened) == sorted(f"TIMER-{n}" for n in range(TIMERS))  # every timer fired
+    assert set(opened.values()) == {1}  # and each once
+    with unit_of_work(factory) as session:
+        created = dict(session.execute(select(HumanTask.business_key, HumanTask.created_at)
+                                       .where(HumanTask.name == "act")).all())
+    lags = [(created[f"TIMER-{n}"] - (system["timers_from"] + timedelta(seconds=n / 2)))
+            .total_seconds() for n in range(TIMERS)]
+    assert max(lags) < 60, lags  # within a minute of due, through every fault
 
     monkeypatch.setenv("DATABASE_URL", own_server.url)
     monkeypatch.setenv("ASB_FILES", system["env"]["ASB_FILES"])
