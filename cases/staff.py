@@ -7,15 +7,17 @@ it refuses (``PeopleError`` naming the field); none commits.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ForeignKey, String, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from cases.base import Base, Timestamp
 from cases.people import (
     ApiToken,
     Area,
@@ -228,3 +230,98 @@ def update_agency(session: Session, agency: PartnerAgency, name: str, email: str
             setattr(agency, field, value)
     session.flush()
     return changes
+
+
+# -- browser sessions (ASVS 3.3.4): one row per sign-in, found by the digest of its id ------
+
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+class BrowserSession(Base):
+    """A signed-in browser session: the SHA-256 of its random id, never the id itself."""
+
+    __tablename__ = "browser_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp())
+    last_seen_at: Mapped[datetime] = mapped_column(Timestamp())
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp())
+    # Coarse only: "Firefox on Windows" and the first two octets of the address ("192.168.x.x").
+    browser: Mapped[str] = mapped_column(String(80), default="")
+    network: Mapped[str] = mapped_column(String(40), default="")
+
+
+def session_digest(session_id: str) -> str:
+    """The stored form of a browser session's id."""
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+
+
+def start_browser_session(session: Session, user: User, session_id: str, *, now: datetime,
+                          browser: str = "", network: str = "") -> BrowserSession:
+    """Record a new browser session of ``user`` (or the existing row of the same id)."""
+    digest = session_digest(session_id)
+    try:
+        with session.begin_nested():
+            row = BrowserSession(token_hash=digest, user_id=user.id, created_at=now,
+                                 last_seen_at=now, browser=browser[:80], network=network[:40])
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # the same id recorded by a request running alongside
+        found = find_browser_session(session, session_id)
+        if found is None:
+            raise
+        return found
+    return row
+
+
+def find_browser_session(session: Session, session_id: str) -> BrowserSession | None:
+    """The row of a session id: one lookup on a unique index."""
+    found: BrowserSession | None = session.scalar(
+        select(BrowserSession).where(BrowserSession.token_hash == session_digest(session_id)))
+    return found
+
+
+def touch_browser_session(row: BrowserSession, now: datetime) -> None:
+    """Note that the session was used, writing at most once a minute."""
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+
+
+def revoke_browser_sessions(session: Session, user: User, *, now: datetime,
+                            keep: int | None = None, only: int | None = None) -> int:
+    """End ``user``'s open sessions (all, all but ``keep``, or just ``only``); return how many."""
+    query = (update(BrowserSession)
+             .where(BrowserSession.user_id == user.id, BrowserSession.revoked_at.is_(None))
+             .values(revoked_at=now).execution_options(synchronize_session=False))
+    if keep is not None:
+        query = query.where(BrowserSession.id != keep)
+    if only is not None:
+        query = query.where(BrowserSession.id == only)
+    session.flush()
+    result = session.execute(query)
+    for row in list(session.identity_map.values()):  # loaded rows read the change afresh
+        if isinstance(row, BrowserSession) and row.user_id == user.id:
+            session.expire(row, ["revoked_at"])
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def open_browser_sessions(session: Session, user: User, *, now: datetime, idle: timedelta,
+                          longest: timedelta) -> list[BrowserSession]:
+    """``user``'s sessions still open at ``now`` (not revoked, not timed out), newest first."""
+    query = (select(BrowserSession)
+             .where(BrowserSession.user_id == user.id, BrowserSession.revoked_at.is_(None),
+                    BrowserSession.last_seen_at > now - idle - TOUCH_EVERY,
+                    BrowserSession.created_at > now - longest)
+             .order_by(BrowserSession.created_at.desc(), BrowserSession.id.desc()))
+    if user.sessions_revoked_at is not None:
+        query = query.where(BrowserSession.created_at >= user.sessions_revoked_at)
+    return list(session.scalars(query))
+
+
+def revoked_since(session: Session, user: User, moment: datetime) -> bool:
+    """Tell whether any session of ``user`` was ended at or after ``moment``."""
+    found = session.scalar(select(BrowserSession.id).where(
+        BrowserSession.user_id == user.id, BrowserSession.revoked_at >= moment).limit(1))
+    return found is not None

@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "engine.models",
     "engine.migration",
     "cases.people",
+    "cases.staff",
     "cases.config",
     "cases.audit",
     "cases.records",

@@ -1,7 +1,8 @@
-"""The ``asb users`` commands: add a user, issue a personal API token."""
+"""The ``asb users`` commands: add a user, set a user's password, issue a personal API token."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,6 +11,8 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from cases import staff
+from cases.audit import AuditRecord, record
 from cases.people import (
     PeopleError,
     Role,
@@ -21,9 +24,13 @@ from cases.people import (
     get_user,
     issue_token,
     parse_role,
+    set_password,
 )
 from engine import clock
 from engine.database import default_url, make_engine, make_session_factory, unit_of_work
+
+from .auth.breached import breach_problem
+from .auth.notices import tell_user
 
 _PEOPLE_TABLES = ("teams", "partner_agencies", "users", "api_tokens")
 
@@ -61,6 +68,13 @@ def _people_problem(exc: PeopleError) -> click.ClickException:
     return UsageProblem(_one_line(exc.message))
 
 
+def _refuse_breached(password: str | None) -> None:
+    """Stop (exit 2, one line) when the range service (``ASB_HIBP_URL``) knows ``password``."""
+    base = os.environ.get("ASB_HIBP_URL", "").strip()
+    if password and base and (problem := breach_problem(password, base)) is not None:
+        raise UsageProblem(problem)
+
+
 @contextmanager
 def _unit_of_work() -> Iterator[Session]:
     """Open the configured database, check that its schema exists, and run one unit of work."""
@@ -92,6 +106,7 @@ def users() -> None:
 def add_user(name: str, role: str, password: str | None, team: str | None,
              agency: str | None, email: str | None, display_name: str | None) -> None:
     """Add a user; a partner's --agency is created as a partner agency when it does not exist."""
+    _refuse_breached(password)
     try:
         with _unit_of_work() as session:
             user_role = parse_role(role)
@@ -110,6 +125,30 @@ def add_user(name: str, role: str, password: str | None, team: str | None,
     except SQLAlchemyError as exc:
         raise _database_problem(exc) from None
     click.echo(f"created user {user.name}: " + ", ".join(summary))
+
+
+@users.command("set-password", cls=_OneLineCommand)
+@click.argument("name")
+@click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True,
+              help="At least 12 characters (asked for when left out, not echoed).")
+def set_user_password(name: str, password: str) -> None:
+    """Give NAME a new password: their sessions end and they are told by e-mail."""
+    _refuse_breached(password)
+    try:
+        with _unit_of_work() as session:
+            user, now = get_user(session, name), clock.now()
+            set_password(user, password, now=now)
+            ended = staff.revoke_browser_sessions(session, user, now=now)
+            record(session, AuditRecord(at=now, actor="cli", action="user.password_reset",
+                                        object_type="user", object_id=user.name,
+                                        summary={"via": "cli", "sessions_ended": ended}))
+            told = tell_user(session, user, "password_reset", now=now, by="cli")
+    except PeopleError as exc:
+        raise _people_problem(exc) from None
+    except SQLAlchemyError as exc:
+        raise _database_problem(exc) from None
+    click.echo(f"new password set for {user.name}: their sessions ended; "
+               + ("e-mail notice queued" if told else "no e-mail address to tell them"))
 
 
 @users.command("token", cls=_OneLineCommand)

@@ -58,6 +58,10 @@ POLICY: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/sign-in/set-up"): (400,) + (302,) * 9,
     ("GET", "/account/password"): (SIGN_IN,) + (200,) * 9,
     ("POST", "/account/password"): (400,) * 10,
+    ("GET", "/account/sessions"): (SIGN_IN,) + (200,) * 9,
+    ("POST", "/account/sessions/sign-out-others"): (400,) + (302,) * 9,
+    ("GET", "/account/recovery-codes"): (SIGN_IN,) + (200,) * 9,
+    ("POST", "/account/recovery-codes"): (400,) * 10,
     ("GET", "/"): (SIGN_IN,) + (HOME,) * 9,
     # Workspaces.
     ("GET", "/inbox"): (SIGN_IN, 200, 200, 200, 200, 200, 200, 403, 403, 403),
@@ -210,6 +214,7 @@ ADMIN_PAGES = {
     "/admin/users/<int:user_id>/enable": {"POST": 302},
     "/admin/users/<int:user_id>/password": {"GET": 200, "POST": 200},
     "/admin/users/<int:user_id>/two-factor/reset": {"POST": 302},
+    "/admin/users/<int:user_id>/sessions/revoke": {"POST": 302},
     "/admin/teams": {"GET": 200},
     "/admin/teams/new": {"GET": 200, "POST": 400},
     "/admin/teams/<int:team_id>": {"GET": 200, "POST": 400},

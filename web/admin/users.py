@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
@@ -23,13 +23,16 @@ from cases.people import (
     Team,
     User,
     check_contact,
+    check_new_password,
     create_user,
     set_password,
 )
 from engine import clock
-from web.auth import totp
+from web.auth import notices, sessions, totp
+from web.auth.breached import breach_problem
 from web.auth.lockout import SIGNED_IN
 from web.extensions import db
+from web.templating import council_name
 
 from .common import (
     Errors,
@@ -136,7 +139,9 @@ def _read_details(form: UserDetailsForm, session: Session, errors: Errors) -> di
             "areas": [a for a in picked if a is not None]}
 
 
-def _password(form: NewUserForm | PasswordForm, errors: Errors) -> str:
+def _password(form: NewUserForm | PasswordForm, errors: Errors,
+              context: tuple[str | None, ...]) -> str:
+    """The typed password, refused when short, long, common, personal or known breached."""
     password = str(form.password.data or "")
     if password and len(password) < MIN_PASSWORD_LENGTH:
         errors.setdefault("password", f"Password must be {MIN_PASSWORD_LENGTH} characters or "
@@ -144,6 +149,14 @@ def _password(form: NewUserForm | PasswordForm, errors: Errors) -> str:
     elif len(password) > MAX_PASSWORD_LENGTH:
         errors.setdefault("password", f"Password must be {MAX_PASSWORD_LENGTH} characters or "
                                       "fewer")
+    elif password:
+        try:
+            check_new_password(password, (*context, council_name()))
+        except PeopleError as exc:
+            errors.setdefault("password", exc.message[:1].upper() + exc.message[1:])
+        else:
+            if (breached := breach_problem(password)) is not None:
+                errors.setdefault("password", breached[:1].upper() + breached[1:])
     return password
 
 
@@ -161,7 +174,7 @@ def new_user() -> str | Response | tuple[str, int]:
         errors.setdefault("name", "User name must be 2 to 64 letters, digits, full stops, "
                                   "hyphens or underscores, with no spaces")
     details = _read_details(form, session, errors)
-    password = _password(form, errors)
+    password = _password(form, errors, (name, details["display_name"], details["email"]))
     if errors:
         return refuse(FORM, errors, **context)
     chosen = password or staff.generate_password()
@@ -200,7 +213,8 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
     user: User = get_or_404(session, User, user_id)
     form = UserDetailsForm()
     context = {"form": form, "user": user, "itself": user.id == me().id,
-               "tokens": staff.live_token_count(session, user), **_choices(session)}
+               "tokens": staff.live_token_count(session, user),
+               "sessions": sessions.open_sessions(user), **_choices(session)}
     if request.method == "GET":
         _fill(form, user)
         return page(FORM, **context)
@@ -246,6 +260,8 @@ def disable_user(user_id: int) -> str | Response | tuple[str, int]:
         return refuse("admin/user_disable.html", errors, **context)
     revoked = staff.disable_user(session, user, now=clock.now())
     user.sessions_revoked_at = clock.now()  # re-enabling later must not revive old sessions
+    staff.revoke_browser_sessions(session, user, now=clock.now())
+    notices.tell_user(session, user, "disabled", now=clock.now(), by=me().name)
     audit("user.disabled", "user", user.id, user=user.name, reason=reason,
           revoked_api_access=revoked)
     flash(f"{user.display_name} ({user.name}) is disabled: they cannot sign in, any session "
@@ -264,6 +280,7 @@ def enable_user(user_id: int) -> Response:
     else:
         staff.enable_user(session, user)
         audit("user.enabled", "user", user.id, user=user.name)
+        notices.tell_user(session, user, "enabled", now=clock.now(), by=me().name)
         flash(f"{user.display_name} ({user.name}) can sign in again. Their old API tokens "
               "stay revoked.", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
@@ -278,7 +295,7 @@ def reset_password(user_id: int) -> str | Response | tuple[str, int]:
         return page("admin/user_password.html", form=form, user=user)
     checked(form)
     errors: Errors = {}
-    password = _password(form, errors)
+    password = _password(form, errors, (user.name, user.display_name, user.email))
     if errors:
         return refuse("admin/user_password.html", errors, form=form, user=user)
     chosen = password or staff.generate_password()
@@ -287,7 +304,9 @@ def reset_password(user_id: int) -> str | Response | tuple[str, int]:
     except PeopleError as exc:
         people_error(exc, errors)
         return refuse("admin/user_password.html", errors, form=form, user=user)
+    staff.revoke_browser_sessions(session, user, now=clock.now())
     audit("user.password_reset", "user", user.id, user=user.name, generated=not password)
+    notices.tell_user(session, user, "password_reset", now=clock.now(), by=me().name)
     if not password:
         return page("admin/password_shown.html", user=user, password=chosen, created=False)
     flash(f"{user.display_name} ({user.name}) has a new password.", "success")
@@ -305,8 +324,30 @@ def reset_two_factor(user_id: int) -> Response:
         return redirect(url_for("admin.edit_user", user_id=user.id))
     totp.reset(user)
     user.sessions_revoked_at = clock.now()
+    staff.revoke_browser_sessions(session, user, now=clock.now())
     audit("user.two_factor_reset", "user", user.id, user=user.name)
+    notices.tell_user(session, user, "two_factor_reset", now=clock.now(), by=me().name)
     flash(f"Two-factor sign-in was reset for {user.display_name} ({user.name}): they set up "
           "their authenticator app again when they next sign in, and any session they had "
           "open has ended.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+def revoke_sessions(user_id: int) -> Response:
+    """Sign a user out of every browser session (an administrator's own: all but this one)."""
+    session = db()
+    user: User = get_or_404(session, User, user_id)
+    checked(ConfirmForm())
+    now, itself = clock.now(), user.id == me().id
+    if itself:
+        ended = staff.revoke_browser_sessions(session, user, now=now,
+                                              keep=g.get("browser_session_id"))
+    else:
+        ended = staff.revoke_browser_sessions(session, user, now=now)
+        user.sessions_revoked_at = now  # sessions begun before their records existed too
+        notices.tell_user(session, user, "sessions_revoked", now=now, by=me().name)
+    audit("user.sessions_revoked", "user", user.id, user=user.name, ended=ended)
+    flash(f"{user.display_name} ({user.name}) was signed out of {ended} "
+          f"session{'' if ended == 1 else 's'}{' other than this one' if itself else ''}.",
+          "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))

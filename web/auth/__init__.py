@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from . import account
+from . import account, recovery, sessions
 from .home import add_workspace_landing_pages
 from .home import bp as home_bp
 from .routes import bp
@@ -22,22 +22,26 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(recovery.bp)
+    sessions.init_app(app)
     # Wrapped here, per app, so each app's limiter (and its counters) guards its own view;
     # the password and the code steps share one budget per address.
     throttle = app.extensions["asb"]["limiter"].shared_limit(
         lambda: current_app.config["ASB_SIGN_IN_RATE"], scope="sign-in", methods=["POST"])
     _add_admin_reset(app)
     for endpoint in ("auth.sign_in", "auth.two_factor_code", "auth.two_factor_set_up",
-                     "account.change_password"):
+                     "account.change_password", "recovery.new_codes"):
         app.view_functions[endpoint] = throttle(app.view_functions[endpoint])
 
 
 def _add_admin_reset(app: Flask) -> None:
-    """``POST /admin/users/<id>/two-factor/reset``: an administrator resets a user's 2FA."""
+    """An administrator resets a user's 2FA, or signs them out of every session."""
     from cases.people import Role
-    from web.admin.users import reset_two_factor
+    from web.admin.users import reset_two_factor, revoke_sessions
 
     from .guards import roles_required
 
     app.add_url_rule("/admin/users/<int:user_id>/two-factor/reset", "admin_two_factor_reset",
                      roles_required(Role.ADMIN)(reset_two_factor), methods=["POST"])
+    app.add_url_rule("/admin/users/<int:user_id>/sessions/revoke", "admin_sessions_revoke",
+                     roles_required(Role.ADMIN)(revoke_sessions), methods=["POST"])

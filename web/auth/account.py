@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from cases import staff
 from cases.audit import AuditRecord, record
 from cases.people import PeopleError, check_new_password, check_password, set_password
 from engine import clock
 
-from .. import identity
 from ..extensions import db, rollback_only
 from ..templating import council_name
-from . import lockout
+from . import lockout, notices, sessions
 from .breached import breach_problem
 from .forms import ChangePasswordForm
 from .guards import login_required
@@ -46,12 +46,12 @@ def change_password() -> str | Response | tuple[str, int]:
         return render_template("auth/change_password.html", form=form, errors={},
                                error_list=[])
     if not form.validate_on_submit():
-        errors = {name: messages[0] for name, messages in form.errors.items() if messages}
-        return _show(form, errors, 400)
+        return _show(form, {name: messages[0] for name, messages in form.errors.items()
+                            if messages}, 400)
     user, now, ip, session = g.user, clock.now(), request.remote_addr, db()
     if not check_password(user, form.current.data or ""):
         if lockout.note_failure(session, user.name, now, ip, step="change password"):
-            identity.sign_out()
+            sessions.end()
             flash("Sign-in is paused for this account after too many attempts. Wait 15 "
                   "minutes, then sign in again.")
             return redirect(url_for("auth.sign_in"))
@@ -76,7 +76,9 @@ def change_password() -> str | Response | tuple[str, int]:
     set_password(user, new, now=now)
     record(session, AuditRecord(at=now, actor=user.name, action=CHANGED, object_type="user",
                                 object_id=user.name, summary={"ip": ip, "via": "account"}))
-    identity.sign_in(user)  # a fresh session; every other session of this user has ended
+    staff.revoke_browser_sessions(session, user, now=now)
+    notices.tell_user(session, user, "password_changed", now=now, by=user.name)
+    sessions.begin(user)  # a fresh session; every other session of this user has ended
     flash("Your password has been changed. Anywhere else you were signed in, you have been "
           "signed out.", "success")
     return redirect(url_for("home.index"))

@@ -21,9 +21,13 @@ BREACHED = ("this password has appeared in a data breach, so attackers will try 
 log = logging.getLogger(__name__)
 
 
-def times_breached(password: str) -> int | None:
-    """How often the range service has seen ``password`` (0 if never); None when off or down."""
-    base = current_app.config.get("ASB_HIBP_URL")
+def times_breached(password: str, base: str | None = None) -> int | None:
+    """How often the range service has seen ``password`` (0 if never); None when off or down.
+
+    ``base`` is the service's address; by default the app's ``ASB_HIBP_URL``.
+    """
+    if base is None:
+        base = current_app.config.get("ASB_HIBP_URL")
     if not base or urlsplit(str(base)).scheme not in ("http", "https"):
         return None
     digest = hashlib.sha1(password.encode("utf-8"), usedforsecurity=False).hexdigest().upper()
@@ -46,7 +50,7 @@ def times_breached(password: str) -> int | None:
     return 0
 
 
-def breach_problem(password: str) -> str | None:
+def breach_problem(password: str, base: str | None = None) -> str | None:
     """The message to show when ``password`` is known breached, else None (also when off)."""
-    count = times_breached(password)
+    count = times_breached(password, base)
     return BREACHED if count else None

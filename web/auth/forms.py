@@ -56,3 +56,20 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired(message="Type the new password again")],
     )
     submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class SignOutOthersForm(FlaskForm):
+    """Only the CSRF token: sign out of every other session."""
+
+    submit = SubmitField("Sign out of all other sessions", widget=GovSubmitInput())
+
+
+class NewRecoveryCodesForm(FlaskForm):
+    """The current password again, before new recovery codes replace the old ones."""
+
+    current = PasswordField(
+        "Your password", widget=GovPasswordInput(),
+        validators=[DataRequired(message="Enter your password"),
+                    Length(max=1024, message="Password must be 1024 characters or fewer")],
+    )
+    submit = SubmitField("Make new recovery codes", widget=GovSubmitInput())

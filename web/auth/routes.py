@@ -13,9 +13,8 @@ from cases.audit import AuditRecord, record
 from cases.people import check_password, find_user
 from engine import clock
 
-from .. import identity
 from ..extensions import db
-from . import lockout, two_factor
+from . import lockout, sessions, two_factor
 from .forms import SignInForm
 from .guards import login_required, safe_next
 
@@ -65,7 +64,7 @@ def sign_in() -> str | Response | tuple[str, int]:
     if current_app.config["ASB_REQUIRE_TOTP"]:
         lockout.note_event(session, lockout.PASSWORD_ACCEPTED, name, now, ip)
         return two_factor.begin(user, target, now)
-    identity.sign_in(user)
+    sessions.begin(user)
     lockout.note_event(session, lockout.SIGNED_IN, name, now, ip)
     return redirect(target or url_for("home.index"))
 
@@ -83,6 +82,6 @@ def sign_out() -> Response:
     record(db(), AuditRecord(at=clock.now(), actor=user.name, action="auth.signed_out",
                              object_type="user", object_id=user.name,
                              summary={"ip": request.remote_addr}))
-    identity.sign_out()
+    sessions.end()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.sign_in"))

@@ -17,10 +17,9 @@ from werkzeug.wrappers import Response
 from cases.people import User
 from engine import clock
 
-from .. import identity
 from ..extensions import db
 from ..templating import council_name
-from . import lockout, totp
+from . import lockout, notices, sessions, totp
 from .forms import CodeForm, SignInForm
 
 PENDING_FOR = timedelta(minutes=5)
@@ -73,7 +72,7 @@ def _locked_out() -> tuple[str, int]:
 
 def _finish(user: User, now: datetime) -> str:
     target = str(session.get("pending_next") or "") or url_for("home.index")
-    identity.sign_in(user)
+    sessions.begin(user)
     lockout.note_event(db(), lockout.SIGNED_IN, user.name, now, request.remote_addr)
     return target
 
@@ -153,6 +152,7 @@ def set_up() -> str | Response | tuple[str, int]:
     user.totp_enrolled_at = now
     codes = totp.new_recovery_codes(user)
     lockout.note_event(db(), ENROLLED, user.name, now, ip)
+    notices.tell_user(db(), user, "two_factor_enrolled", now=now, by=user.name)
     target = _finish(user, now)
     return render_template("auth/recovery_codes.html", codes=codes, target=target)
 
