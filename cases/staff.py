@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, func, select, update
+from sqlalchemy import ForeignKey, String, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -325,3 +325,17 @@ def revoked_since(session: Session, user: User, moment: datetime) -> bool:
     found = session.scalar(select(BrowserSession.id).where(
         BrowserSession.user_id == user.id, BrowserSession.revoked_at >= moment).limit(1))
     return found is not None
+
+
+KEEP_SESSION_RECORDS = timedelta(days=7)  # far beyond any absolute session timeout
+
+
+def purge_browser_sessions(session: Session, now: datetime) -> int:
+    """Delete session records begun more than ``KEEP_SESSION_RECORDS`` ago; return how many.
+
+    Such sessions ended long since by the absolute timeout, so no cookie can bring one back.
+    """
+    result = session.execute(
+        delete(BrowserSession).where(BrowserSession.created_at < now - KEEP_SESSION_RECORDS)
+        .execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -87,7 +87,20 @@ def worker_jobs(environ: Mapping[str, str]) -> list[Callable[[Session], int]]:
     def seal_audit(session: Session) -> int:
         return seal(session)
 
-    jobs: list[Callable[[Session], int]] = [seal_audit]
+    last_purge: list[datetime] = []
+
+    def purge_sessions(session: Session) -> int:
+        """Hourly housekeeping; counts as no work, so it never keeps the worker awake."""
+        from cases.staff import purge_browser_sessions
+
+        now = clock.now()
+        if last_purge and now - last_purge[0] < timedelta(hours=1):
+            return 0
+        last_purge[:] = [now]
+        purge_browser_sessions(session, now)
+        return 0
+
+    jobs: list[Callable[[Session], int]] = [seal_audit, purge_sessions]
     channels = channels_from_env(environ)
     if channels:
         def send_outbox(session: Session) -> int:

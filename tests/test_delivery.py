@@ -54,5 +54,5 @@ def test_the_worker_sends_the_acknowledgement_by_smtp(tmp_path, smtp):
 
 
 def test_without_a_channel_the_worker_leaves_messages_waiting(tmp_path, caplog):
-    assert [job.__name__ for job in worker_jobs({})] == ["seal_audit"]   # no send_outbox
+    assert [job.__name__ for job in worker_jobs({})] == ["seal_audit", "purge_sessions"]
     assert "messages wait in the outbox" in caplog.text

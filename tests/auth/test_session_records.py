@@ -33,3 +33,26 @@ def test_open_sessions_are_newest_first_and_revocation_keeps_the_one_asked(db_se
                                        longest=LONGEST) == [second]
     again = staff.start_browser_session(db_session, olivia, "two", now=now)
     assert again is second  # the same id is never a second row
+
+
+def test_the_worker_purges_records_of_sessions_begun_a_week_ago_once_an_hour(db_session):
+    from engine import clock
+    from tasks.wiring import worker_jobs
+
+    olivia = create_user(db_session, "olivia.officer", "officer")
+    staff.start_browser_session(db_session, olivia, "stale", now=T0 - timedelta(days=8))
+    recent = staff.start_browser_session(db_session, olivia, "recent", now=T0 - timedelta(days=6))
+    (purge,) = [job for job in worker_jobs({}) if job.__name__ == "purge_sessions"]
+    clock.set_now(T0)
+    assert purge(db_session) == 0  # housekeeping never counts as work that keeps it awake
+    db_session.expire_all()
+    assert staff.find_browser_session(db_session, "stale") is None
+    assert staff.find_browser_session(db_session, "recent") is recent
+    late = staff.start_browser_session(db_session, olivia, "late", now=T0 - timedelta(days=9))
+    clock.set_now(T0 + timedelta(minutes=30))
+    purge(db_session)  # within the hour: nothing is done
+    assert staff.find_browser_session(db_session, "late") is late
+    clock.set_now(T0 + timedelta(hours=1))
+    purge(db_session)
+    db_session.expire_all()
+    assert staff.find_browser_session(db_session, "late") is None

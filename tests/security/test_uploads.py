@@ -283,7 +283,7 @@ def test_with_clamd_silent_a_file_waits_for_its_scan(tmp_path):
     working = FakeClamd()
     try:
         assert [j.__name__ for j in worker_jobs({"ASB_CLAMD": working.address})] == [
-            "seal_audit"]
+            "seal_audit", "purge_sessions"]
         (scan,) = [j for j in worker_jobs({"ASB_CLAMD": working.address,
                                            "ASB_FILES": str(tmp_path / "files")})
                    if j.__name__ == "scan_evidence"]
