@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -35,7 +36,8 @@ def main() -> None:
     """Anti-social behaviour casework: web app, worker and administration."""
     from .logging_setup import configure_logging
 
-    configure_logging()  # text by default, JSON lines with ASB_LOG_FORMAT=json
+    if not logging.getLogger().handlers:  # a host that set logging up (pytest) keeps its own
+        configure_logging()  # text by default, JSON lines with ASB_LOG_FORMAT=json
 
 
 main.add_command(users)
