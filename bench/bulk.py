@@ -12,7 +12,7 @@ template case per later round, tables and foreign keys walked from the SQLAlchem
   stages, audit events, outbox, stored messages). Audit is cloned in full; rows that name no
   case (sign-ins, settings) are copied once. A clone gets ids ``old + round * span`` (foreign
   keys to cloned tables alike), a new unique case reference (``ASB-YYYY-NNNNNN``, year of its
-  shifted receipt), new Case Review/complaint references, new human-task UUIDs (replaced in
+  shifted receipt), new Case Review/complaint references, new UUIDs for every workflow task (replaced in
   the instance's ``state_json`` too, so a clone is a consistent runnable instance) and its
   own officers (``<officer>.<round>``: new users with the same team and wards) and places
   (normalised addresses and full postcodes, same postcode sector so same ward), so each
@@ -61,6 +61,7 @@ TOKEN_RE = (r"ASB-\d{4}-\d{6}|(?:CR|CMP)-\d{4}-\d{4,}"  # nosec B105 # a regex, 
 NEVER = math.inf
 AUDIT_CHAIN = frozenset({"chain_seq", "prev_hash", "row_hash"})
 _UNIT_RE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]? [0-9])([A-Z])([A-Z])")
+_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _postcode(value: str, number: int) -> str:
@@ -111,6 +112,8 @@ class Template:
     challenges: list[str]
     case_seq: dict[int, int]
     challenge_seq: dict[tuple[str, int], int]
+    # every task UUID in the instances' state -> (its first 24 characters, its last 48 bits)
+    uuids: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def _tables(db: Engine) -> list[Table]:
@@ -171,10 +174,16 @@ def load_template(path: Path, dialect: Any) -> Template:
         challenges=[r.reference for n in ("case_reviews", "complaints") for r in typed.get(n, [])],
         case_seq={s.year: s.last for s in typed["case_sequences"]},
         challenge_seq={(s.kind, s.year): s.last for s in typed["challenge_sequences"]})
+    # Every task UUID in the instances' state is the clone's own, not only the open human
+    # tasks': a clone reaching a task its template had not opened yet must not insert the
+    # template's UUID again (human_tasks.id is the SpiffWorkflow task id).
+    inner = {u for r in typed["process_instances"] for u in _UUID_RE.findall(
+        r.state_json if isinstance(r.state_json, str) else json.dumps(r.state_json))}
+    tpl.uuids = {u: (u[:24], int(u[24:], 16)) for u in inner | set(tpl.task_ids)}
     ref_owner = {c.reference: c.id for c in cases}
     ref_owner.update({r.reference: r.case_id for n in ("case_reviews", "complaints")
                       for r in typed.get(n, []) if r.case_id is not None})
-    keys = {*tpl.reference.values(), *tpl.task_ids, *tpl.challenges, *tpl.officers}
+    keys = {*tpl.reference.values(), *tpl.uuids, *tpl.challenges, *tpl.officers}
     names = "|".join(re.escape(n) for n in sorted(tpl.officers, key=len, reverse=True))
     token_re = re.compile(TOKEN_RE + (rf"|(?<![\w.-])(?:{names})(?![\w-])" if names else ""))
     context = _Context(_per_case(tables), {u.id for u in officers}, ref_owner,
@@ -316,6 +325,7 @@ class _Round:
     offsets: dict[str, int]
     tokens: dict[str, str]
     weeks: dict[int, int]
+    uuids: dict[str, tuple[str, int]]  # derived in _clone: a map per round would be too big
 
 
 def _rounds(tpl: Template, cases: int, seed: int
@@ -341,10 +351,9 @@ def _rounds(tpl: Template, cases: int, seed: int
                 key = (kind, int(year))
                 challenge_seq[key] = challenge_seq.get(key, 0) + 1
                 tokens[ref] = f"{kind}-{year}-{challenge_seq[key]:04d}"
-            tokens.update((t, derive_task_id(t, number)) for t in tpl.task_ids)
             tokens.update((n, f"{n}.{number:04d}") for n in tpl.officers)
         rounds.append(_Round(number, size, {n: number * s for n, s in spans.items()}, tokens,
-                             weeks))
+                             weeks, tpl.uuids))
     return rounds, case_seq, challenge_seq
 
 
@@ -379,11 +388,15 @@ def _clone(plan: Plan, row: list[Any], slots: list[tuple[int, list[str], list[st
         for i in plan.date_cols:
             if row[i] is not None:
                 row[i] = _shift(row[i], week)
-    tokens = rnd.tokens
+    tokens, uuids, number = rnd.tokens, rnd.uuids, rnd.number
     for i, literals, found in slots:
         parts = [literals[0]]
         for token, literal in zip(found, literals[1:], strict=True):
-            parts += (tokens.get(token, token), literal)
+            base = uuids.get(token)
+            if base is not None:  # derive_task_id, inlined: the hottest loop of the clone
+                parts += (f"{base[0]}{(base[1] + number) & 0xFFFFFFFFFFFF:012x}", literal)
+            else:
+                parts += (tokens.get(token, token), literal)
         row[i] = "".join(parts)
     for i, own in plan.own_cols:
         if row[i] is not None:
