@@ -12,8 +12,9 @@ template case per later round, tables and foreign keys walked from the SQLAlchem
   stages, audit events, outbox, stored messages). Audit is cloned in full; rows that name no
   case (sign-ins, settings) are copied once. A clone gets ids ``old + round * span`` (foreign
   keys to cloned tables alike), a new unique case reference (``ASB-YYYY-NNNNNN``, year of its
-  shifted receipt), new Case Review/complaint references, new UUIDs for every workflow task (replaced in
-  the instance's ``state_json`` too, so a clone is a consistent runnable instance) and its
+  shifted receipt), new Case Review/complaint references, new UUIDs for every workflow task
+  (replaced in the instance's ``state_json`` too, so a clone is a consistent runnable
+  instance) and its
   own officers (``<officer>.<round>``: new users with the same team and wards) and places
   (normalised addresses and full postcodes, same postcode sector so same ward), so each
   officer's load and each address's open cases stay the demo's however many cases there are.
