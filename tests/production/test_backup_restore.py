@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -28,8 +28,9 @@ from migrations.runner import upgrade
 from tasks import cases_service
 from tasks.consistency import check_system
 from tasks.wiring import build_engine
-from tests.lifecycle_support import Lifecycle, make_report
+from tests.lifecycle_support import Lifecycle
 from tests.pg_server import _bin_dir
+from tests.production.support import recent_report
 from tests.test_lifecycle import ASSESSMENT
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -57,21 +58,13 @@ def _pg_args(db_url: str) -> list[str]:
     return ["-h", str(url.host), "-p", str(url.port), "-U", str(url.username)]
 
 
-def _report() -> dict:
-    """A report of last night's incident (the load runs on the real time)."""
-    report = make_report()
-    report["incident"] = {**report["incident"],
-                          "occurred_at": (datetime.now(UTC) - timedelta(days=1)).isoformat()}
-    return report
-
-
 def _officer_loop(factory, stop: threading.Event, done: list[str], errors: list[BaseException]
                   ) -> None:
     engine = build_engine()
     try:
         while not stop.is_set():
             with unit_of_work(factory) as session:
-                case = cases_service.open_case(session, engine, _report(), actor="api")
+                case = cases_service.open_case(session, engine, recent_report(), actor="api")
                 reference = case.reference
             with unit_of_work(factory) as session:
                 task_id = session.scalars(select(HumanTask.id).where(
@@ -148,7 +141,7 @@ def test_a_dump_taken_mid_load_restores_whole_and_keeps_working(source, pg_serve
             assert assessed <= audited  # a completion restored with its audit entry
 
             # The restored system works on: a new case, and the next task of a restored one.
-            new = cases_service.open_case(session, case_engine, _report(), actor="api")
+            new = cases_service.open_case(session, case_engine, recent_report(), actor="api")
             assert new.reference not in references
             restored_task = session.scalars(select(HumanTask).where(
                 HumanTask.name == "first_contact", HumanTask.state == TaskStatus.OPEN)

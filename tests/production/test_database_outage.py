@@ -8,8 +8,6 @@ again without a restart: the connection pool's pre-ping replaces the dead connec
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from sqlalchemy import func, select
 
@@ -18,20 +16,11 @@ from cases.records import Case
 from engine.database import make_engine, make_session_factory, unit_of_work
 from migrations.runner import upgrade
 from tasks.wiring import build_engine
-from tests.lifecycle_support import BPMN, make_report
-from tests.pg_server import PostgresServer
+from tests.lifecycle_support import BPMN
+from tests.production.support import recent_report
 from web import create_app
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def own_server():
-    server = PostgresServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -50,13 +39,6 @@ def app_on(own_server):
     app.extensions["asb"]["db"].dispose()  # close the pool's connections before the server goes
 
 
-def _report() -> dict:
-    report = make_report()
-    report["incident"] = {**report["incident"],
-                          "occurred_at": (datetime.now(UTC) - timedelta(days=1)).isoformat()}
-    return report
-
-
 def _cases(own_server) -> int:
     engine = make_engine(own_server.url)
     try:
@@ -70,12 +52,12 @@ def test_a_database_restart_gives_503_saves_nothing_and_the_app_recovers_alone(a
                                                                               own_server):
     app, auth = app_on
     client = app.test_client()
-    assert client.post("/api/v1/cases", json=_report(), headers=auth).status_code == 201
+    assert client.post("/api/v1/cases", json=recent_report(), headers=auth).status_code == 201
     assert client.get("/healthz").status_code == 200
 
     own_server.halt()
     try:
-        sent = client.post("/api/v1/cases", json=_report(), headers=auth)
+        sent = client.post("/api/v1/cases", json=recent_report(), headers=auth)
         assert sent.status_code == 503
         assert sent.headers["Retry-After"] == "5"
         error = sent.get_json()["error"]
@@ -89,6 +71,6 @@ def test_a_database_restart_gives_503_saves_nothing_and_the_app_recovers_alone(a
     finally:
         own_server.resume()
 
-    again = client.post("/api/v1/cases", json=_report(), headers=auth)
+    again = client.post("/api/v1/cases", json=recent_report(), headers=auth)
     assert again.status_code == 201, again.get_data(as_text=True)
     assert _cases(own_server) == 2  # the one refused during the outage was never stored

@@ -36,8 +36,8 @@ from engine.database import make_engine, make_session_factory, unit_of_work
 from engine.models import HumanTask, ProcessInstance, TaskStatus
 from migrations.runner import upgrade
 from tasks.wiring import build_engine
-from tests.lifecycle_support import BPMN, make_report
-from tests.pg_server import PostgresServer
+from tests.lifecycle_support import BPMN
+from tests.production.support import recent_report
 from tests.test_lifecycle import ASSESSMENT
 from tests.test_web_system import WAIT_THEN_ACT
 from web.cli import main
@@ -115,10 +115,7 @@ class Client:
 
     def work(self, stop: threading.Event) -> None:
         while not stop.is_set():
-            report = make_report()
-            report["incident"] = {**report["incident"], "occurred_at":
-                                  (datetime.now(UTC) - timedelta(days=1)).isoformat()}
-            created = self.call("POST", "/api/v1/cases", report)
+            created = self.call("POST", "/api/v1/cases", recent_report())
             if created is None or created[0] != 201:
                 stop.wait(0.2)
                 continue
@@ -134,15 +131,6 @@ class Client:
             if done is not None and done[0] == 200:
                 with self.outcomes.lock:
                     self.outcomes.completed.append(task["id"])
-
-
-@pytest.fixture(scope="module")
-def own_server():
-    server = PostgresServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
