@@ -87,3 +87,19 @@ def _product_clock() -> Iterator[None]:
     clock.reset()
     yield
     clock.reset()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: yields its mailbox and port."""
+    from aiosmtpd.controller import Controller
+
+    from tests.test_notify import MailBox, free_port
+
+    box, port = MailBox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()

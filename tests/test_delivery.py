@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from cases.outbox import OutboxMessage, OutboxStatus
@@ -16,18 +14,6 @@ from engine.worker import Worker
 from migrations.runner import upgrade
 from tasks.wiring import worker_jobs
 from tests.lifecycle_support import new_life
-from tests.test_notify import MailBox, free_port
-
-
-@pytest.fixture
-def smtp():
-    box, port = MailBox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
 
 
 def test_the_worker_sends_the_acknowledgement_by_smtp(tmp_path, smtp):

@@ -13,7 +13,6 @@ from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from notifications_python_client.authentication import decode_jwt_token, get_token_issuer
 from notifications_python_client.errors import TokenDecodeError
 from sqlalchemy import func, select
@@ -140,18 +139,6 @@ class MailBox:
         return "250 Message accepted for delivery"
 
 
-@pytest.fixture
-def smtp_server():
-    box = MailBox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
 def make_message(db_session, **fields):
     fields.setdefault("case_reference", "ASB-2026-000777")
     fields.setdefault("recipient_role", "reporter")
@@ -164,8 +151,8 @@ def make_message(db_session, **fields):
     return enqueue(db_session, **fields)
 
 
-def test_smtp_delivers_text_html_and_the_pdf(db_session, smtp_server):
-    box, port = smtp_server
+def test_smtp_delivers_text_html_and_the_pdf(db_session, smtp):
+    box, port = smtp
     pdf = b"%PDF-1.7\n% a tiny stand-in letter\n%%EOF\n"
     message = make_message(db_session, body_html="<p>Hello <strong>HTML</strong></p>", pdf=pdf)
     channel = SmtpChannel("127.0.0.1", port, "asb@chesterfield.example.org", timeout=5)
@@ -188,8 +175,8 @@ def test_smtp_delivers_text_html_and_the_pdf(db_session, smtp_server):
     assert attachments[0].get_content() == pdf
 
 
-def test_smtp_plain_message_without_html_or_pdf(db_session, smtp_server):
-    box, port = smtp_server
+def test_smtp_plain_message_without_html_or_pdf(db_session, smtp):
+    box, port = smtp
     SmtpChannel("127.0.0.1", port, "asb@chesterfield.example.org").send(
         make_message(db_session))
     received = message_from_bytes(box.envelopes[0].content, policy=policy.default)
@@ -200,8 +187,8 @@ def test_smtp_plain_message_without_html_or_pdf(db_session, smtp_server):
     ("550 5.1.1 Mailbox unavailable", False),
     ("451 4.3.0 Try again later", True),
 ])
-def test_smtp_refusals_are_permanent_or_temporary(db_session, smtp_server, reply, retryable):
-    box, port = smtp_server
+def test_smtp_refusals_are_permanent_or_temporary(db_session, smtp, reply, retryable):
+    box, port = smtp
     box.rcpt_reply = reply
     channel = SmtpChannel("127.0.0.1", port, "asb@chesterfield.example.org", timeout=5)
     with pytest.raises(DeliveryFailed) as caught:
@@ -210,7 +197,7 @@ def test_smtp_refusals_are_permanent_or_temporary(db_session, smtp_server, reply
     assert EMAIL not in str(caught.value)
 
 
-def test_smtp_server_down_is_retryable(db_session):
+def test_smtp_down_is_retryable(db_session):
     channel = SmtpChannel("127.0.0.1", free_port(), "asb@chesterfield.example.org", timeout=2)
     with pytest.raises(DeliveryFailed) as caught:
         channel.send(make_message(db_session))
@@ -333,9 +320,9 @@ def our_logs(caplog):
                      if not record.name.startswith(("mail.log", "werkzeug")))
 
 
-def test_send_due_delivers_through_each_channel(db_session, smtp_server, notify, caplog):
+def test_send_due_delivers_through_each_channel(db_session, smtp, notify, caplog):
     caplog.set_level(logging.DEBUG)
-    box, port = smtp_server
+    box, port = smtp
     stand_in, notify_channel = notify
     now = datetime(2026, 11, 24, 10, tzinfo=UTC)
     email = make_message(db_session, body_html="<p>QXBODY</p>", pdf=b"%PDF-1.7\n%%EOF\n")

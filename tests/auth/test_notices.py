@@ -8,7 +8,6 @@ import re
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -21,24 +20,12 @@ from tasks.notify.channels import SmtpChannel
 from tasks.notify.outbox_sender import send_due
 from tests.auth.support import START, enrol, two_factor_app
 from tests.auth.test_passwords import range_answer, sha1
-from tests.test_notify import MailBox, free_port
 from tests.web.support import PASSWORD, csrf_token, make_app, sign_in
 from web.cli import main
 from web.extensions import unit
 
 NEW = "tulips in the rain at dawn"
 OLIVIA = "olivia@council.example.org"
-
-
-@pytest.fixture
-def smtp():
-    box, port = MailBox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
 
 
 def give_email(app, name="olivia.officer", address=OLIVIA):
