@@ -194,3 +194,12 @@ def test_a_session_begun_before_the_records_is_adopted_then_revocable(app):
     phone = browser(app, "olivia.officer", IPHONE)
     sign_out_others(phone)
     assert not signed_in(old) and not signed_in(unused) and signed_in(phone)
+
+
+def test_every_signed_in_page_links_to_where_one_is_signed_in(tmp_path):
+    from tests.web.support import make_app, sign_in
+
+    client = make_app(tmp_path).test_client()
+    sign_in(client, "olivia.officer")
+    page = client.get("/account/password").get_data(as_text=True)
+    assert 'href="/account/sessions"' in page and "Where you are signed in" in page
