@@ -14,6 +14,7 @@ import json
 import os
 import random
 import re
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,26 @@ _numbers = itertools.count(0)
 _officer_numbers = itertools.count(0)
 _manager_numbers = itertools.count(0)
 SQLISH = "ASB-2026-000001' OR '1'='1' --"
+FAULTS = os.environ.get("ASB_LOAD_FAULTS") == "1"
+STORE_FULL_TEXT = "The evidence store is full or unavailable"
+
+
+def tiny_pdf(token: str) -> bytes:
+    """A small valid one-page PDF carrying ``token`` (so every upload's content differs)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] >>"]
+    out = bytearray(b"%PDF-1.4\n% load upload " + token.encode() + b"\n")
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
 
 
 @events.request.add_listener  # type: ignore[untyped-decorator]
@@ -65,9 +86,17 @@ class _Person(HttpUser):
         self.client.mount("http://", _Source(f"127.0.{1 + number // 250}.{2 + number % 250}"))
         self.user_name = name
         page = self.client.get("/sign-in", name="sign-in form")
-        self.client.post("/sign-in", name="sign in", allow_redirects=False,
-                         data={"user_name": name, "password": PLAN["password"],
-                               "csrf_token": _csrf(page.text)})
+        answer = self.client.post("/sign-in", name="sign in", allow_redirects=False,
+                                  data={"user_name": name, "password": PLAN["password"],
+                                        "csrf_token": _csrf(page.text)})
+        for _ in range(5 if FAULTS else 0):  # a fault may cut it short: try again, as people do
+            if answer.status_code in (302, 303):
+                break
+            time.sleep(3)
+            page = self.client.get("/sign-in", name="sign-in form")
+            answer = self.client.post("/sign-in", name="sign in", allow_redirects=False,
+                                      data={"user_name": name, "password": PLAN["password"],
+                                            "csrf_token": _csrf(page.text)})
         self.token = _csrf(self.client.get("/", name="home").text)
 
     def hostile(self, method: str, path: str, label: str, **kwargs: Any) -> None:
@@ -136,6 +165,34 @@ class Officer(_Person):
         self.client.post(f"/tasks/{job['task']}", name="officer: save note (draft)",
                          data={**job["form"], "action": "save_draft",
                                "csrf_token": _csrf(page.text)})
+
+    @task(1 if FAULTS else 0)
+    def upload(self) -> None:
+        """A small PDF of evidence on one of their cases, through the upload form (--faults)."""
+        reference = random.choice(self.cases)  # noqa: S311 # nosec B311
+        page = self.client.get(f"/cases/{reference}/evidence/new", name="officer: upload form")
+        if page.status_code != 200:
+            return
+        token = secrets.token_hex(8)
+        data = tiny_pdf(token)
+        with self.client.post(f"/cases/{reference}/evidence", name="officer: upload evidence",
+                              data={"kind": "document", "description": f"load upload {token}",
+                                    "csrf_token": _csrf(page.text)},
+                              files={"file": ("statement.pdf", data, "application/pdf")},
+                              allow_redirects=False, catch_response=True) as response:
+            status = response.status_code
+            if status in (302, 303):
+                outcome = "accepted"
+            elif status == 503 and STORE_FULL_TEXT in response.text:
+                outcome = "refused"
+                response.success()  # the store is full: a fair answer, the form shown again
+            elif status == 503:
+                outcome = "unavailable"
+            else:
+                outcome = "dropped" if status == 0 else "error"
+            LOG.write(json.dumps({"upload": token, "outcome": outcome, "s": status,
+                                  "case": reference, "by": self.user_name, "size": len(data),
+                                  "t": round(time.time(), 3)}) + "\n")
 
     @task(1)
     def search(self) -> None:

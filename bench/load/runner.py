@@ -6,6 +6,7 @@ busiest officers and five managers a password, moves some waiting timers to fall
 the run, starts ``gunicorn -w 4 'web:create_app()'`` and two ``asb worker`` processes on
 127.0.0.1, runs locust headless (50 officers, 5 managers), then checks the database and
 prints throughput and p50/p95 latency per action. Exit status 1 when a check fails.
+``--faults`` adds evidence uploads and a fault schedule (bench/load/faults.py).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 
-from . import checks, prepare
+from . import checks, faults, prepare
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -43,16 +44,17 @@ def _free_port() -> int:
 
 
 @contextmanager
-def postgres(url: str | None) -> Iterator[str]:
-    """A PostgreSQL server URL: the one given, or a throw-away server started here."""
+def postgres(url: str | None) -> Iterator[tuple[str, Any]]:
+    """A PostgreSQL server URL and the server object: the URL given (and None), or a
+    throw-away server started here."""
     if url:
-        yield url
+        yield url, None
         return
     from tests.pg_server import PostgresServer
 
     server = PostgresServer().start()
     try:
-        yield server.url
+        yield server.url, server
     finally:
         server.stop()
 
@@ -64,7 +66,7 @@ def database(server: str, cases: int, keep: bool, reuse: bool, cache: Path
     from engine.database import normalise_url
 
     base = make_url(normalise_url(server))
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     name = f"asb_load_{cases}"
     url = base.set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
@@ -86,7 +88,8 @@ def database(server: str, cases: int, keep: bool, reuse: bool, cache: Path
         admin.dispose()
 
 
-def start(stack: ExitStack, args: list[str], env: dict[str, str], log: Path) -> None:
+def start(stack: ExitStack, args: list[str], env: dict[str, str], log: Path
+          ) -> subprocess.Popen[bytes]:
     """Start a process with its output in ``log``; stop it (SIGTERM, then SIGKILL) at exit."""
     out = stack.enter_context(log.open("wb"))
     proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603 # nosec B603
@@ -99,6 +102,7 @@ def start(stack: ExitStack, args: list[str], env: dict[str, str], log: Path) -> 
             proc.kill()
             proc.wait()
     stack.callback(stop)
+    return proc
 
 
 def wait_ready(base: str, seconds: float = 90) -> None:
@@ -132,12 +136,15 @@ def drain(db: Any, seconds: float) -> tuple[int, float]:
     return first, time.monotonic() - began
 
 
-def run(args: argparse.Namespace, url: str, folder: Path) -> bool:
-    """Everything after the database exists: processes, locust, checks."""
+def run(args: argparse.Namespace, url: str, folder: Path, server: Any = None,
+        disk: Path | None = None) -> bool:
+    """Everything after the database exists: processes, locust (and the faults), checks."""
     from web import create_app
 
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32),
            "ASB_REQUIRE_TOTP": "false", "ASB_DEV_HTTP": "1", "PYTHONPATH": str(HERE.parents[1])}
+    if disk is not None:
+        env["ASB_FILES"] = str(disk / "evidence")
     app = create_app({"SECRET_KEY": env["SECRET_KEY"], "DATABASE_URL": url,
                       "START_WORKER": False})
     db, engine = app.extensions["asb"]["db"], app.extensions["asb"]["engine"]
@@ -150,14 +157,20 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> bool:
     conf = folder / "empty.gunicorn.conf.py"
     conf.write_text("# the load test's settings are all on the command line\n")
     with ExitStack() as stack:
-        for n in range(args.workers):
-            start(stack, [str(BIN / "asb"), "worker"], env, folder / f"worker-{n}.log")
+        workers = [start(stack, [str(BIN / "asb"), "worker"], env, folder / f"worker-{n}.log")
+                   for n in range(args.workers)]
         first, took = drain(db, args.drain)
         print(f"timers already due at start: {first}, fired by the workers in {took:.0f} s",
               flush=True)
-        start(stack, [str(BIN / "gunicorn"), "-c", str(conf), "-w", str(args.web),
-                      "-b", f"127.0.0.1:{port}", "--timeout", "120", "web:create_app()"],
-              env, folder / "gunicorn.log")
+        checked = time.monotonic()
+        before = faults.asb_check(env, folder / "asb-check-before.txt") if disk else (0, [])
+        if disk is not None:
+            print(f"asb check before the load: exit {before[0]}, "
+                  f"{sum(map(len, faults.problems(before[1]).values()))} findings, "
+                  f"{time.monotonic() - checked:.0f} s", flush=True)
+        web = start(stack, [str(BIN / "gunicorn"), "-c", str(conf), "-w", str(args.web),
+                            "-b", f"127.0.0.1:{port}", "--timeout", "120", "web:create_app()"],
+                    env, folder / "gunicorn.log")
         wait_ready(base)
         seconds = args.minutes * 60
         soon = datetime.now(UTC)
@@ -173,11 +186,18 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> bool:
         watch.start()
         locust_env = {**env, "ASB_LOAD_PLAN": str(folder / "plan.json"),
                       "ASB_LOAD_LOG": str(log), "ASB_LOAD_OFFICERS": str(args.officer_users),
-                      "ASB_LOAD_MANAGERS": str(args.managers)}
+                      "ASB_LOAD_MANAGERS": str(args.managers),
+                      "ASB_LOAD_FAULTS": "1" if disk is not None else "0"}
         users = args.officer_users + args.managers
         began = datetime.now(UTC)
         print(f"locust: {args.officer_users} officers + {args.managers} managers for "
               f"{args.minutes:g} min against {base}", flush=True)
+        schedule = None
+        if disk is not None:
+            schedule = faults.Faults(seconds, web, workers, lambda: start(
+                stack, [str(BIN / "asb"), "worker"], env, folder / "worker-restarted.log"),
+                disk, server)
+            schedule.start()
         with (folder / "locust.log").open("wb") as out:
             subprocess.run([str(BIN / "locust"), "-f", str(HERE / "locustfile.py"),  # noqa: S603 # nosec B603
                             "--headless", "-u", str(users), "-r", "2", "-t", f"{seconds:.0f}s",
@@ -185,15 +205,46 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> bool:
                             "--skip-log-setup"], env=locust_env, stdout=out,
                            stderr=subprocess.STDOUT, check=False, timeout=seconds + 300)
         ended = datetime.now(UTC)
+        if schedule is not None:
+            schedule.finish()
         time.sleep(5)  # a timer due at the very end gets its poll
         watch.stop()
     requests, completions = checks.read_log(log)
     checks.print_figures(requests, (ended - began).total_seconds())
-    outcomes = [*checks.request_checks(requests, users),
-                *checks.completion_checks(db, completions, officers, began),
-                *checks.timer_checks(db, watch, began, ended)]
+    if schedule is None or disk is None:
+        outcomes = [*checks.request_checks(requests, users),
+                    *checks.completion_checks(db, completions, officers, began),
+                    *checks.timer_checks(db, watch, began, ended)]
+    else:
+        outcomes = fault_checks(db, schedule, watch, env, disk, log, (began, ended),
+                                (requests, completions, officers, users), before)
     db.dispose()
     return checks.print_checks(outcomes)
+
+
+def fault_checks(db: Any, schedule: faults.Faults, watch: checks.TimerWatch,
+                 env: dict[str, str], disk: Path, log: Path, run: tuple[datetime, datetime],
+                 seen: tuple[list[Any], list[Any], list[str], int],
+                 before: tuple[int, list[str]]) -> list[checks.Outcome]:
+    """The checks of a --faults run: the usual ones with the faults' moments excused, the
+    uploads, each timer fired once, ``asb check``."""
+    requests, completions, officers, users = seen
+    began, ended = run
+    print("\nfaults (seconds after the load's start):")
+    for line in schedule.notes:
+        print(f"  {line}")
+    windows = faults.fault_windows(schedule)
+    kill = windows.get("web")
+    cut = (datetime.fromtimestamp(kill[0] - 5, UTC), datetime.fromtimestamp(kill[1], UTC)
+           ) if kill else None
+    outcomes = [*checks.request_checks(requests, users, faults.excuser(windows)),
+                *checks.completion_checks(db, completions, officers, began, cut),
+                *faults.upload_checks(db, faults.read_uploads(log), disk / "evidence",
+                                      schedule),
+                *checks.timer_checks(db, watch, began, ended),
+                faults.timer_once_check(db, watch.fired, watch.due)]
+    print("running asb check after the load ...", flush=True)
+    return [*outcomes, *faults.system_checks(env, log.parent / "asb-check.txt", before)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path,
                         default=Path(tempfile.gettempdir()) / "asb-bench-cache")
     parser.add_argument("--out", type=Path, help="keep the logs here (else a temporary folder)")
+    parser.add_argument("--faults", action="store_true",
+                        help="kill a web process and a worker, restart PostgreSQL, fill the "
+                        "evidence disk during the load (needs root for a tmpfs)")
+    parser.add_argument("--files-dir", type=Path, metavar="DIR",
+                        help="with --faults: a small filesystem for the evidence store "
+                        "instead of a 64 MB tmpfs mounted by the run")
     args = parser.parse_args(argv)
     if args.minutes < 1 or args.cases < 1:
         parser.error("--minutes and --cases must be at least 1")
@@ -226,13 +283,24 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--keep and --reuse need --pg URL (a started server is thrown away)")
     if shutil.which("locust", path=str(BIN)) is None:
         parser.error("locust is not installed: pip install -e '.[bench]'")
+    if args.files_dir is not None and not args.faults:
+        parser.error("--files-dir goes with --faults")
     scratch = Path(tempfile.mkdtemp(prefix="asb-load-"))
     folder = args.out or scratch
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with postgres(args.pg) as server, database(server, args.cases, args.keep, args.reuse,
-                                                  args.cache) as url:
-            good = run(args, url, folder)
+        with ExitStack() as stack:
+            disk = None
+            if args.faults:
+                try:
+                    disk = stack.enter_context(faults.evidence_disk(args.files_dir))
+                except faults.DiskUnavailable as exc:
+                    print(f"asb-load: {exc}", file=sys.stderr)
+                    return 2
+            address, server = stack.enter_context(postgres(args.pg))
+            url = stack.enter_context(database(address, args.cases, args.keep, args.reuse,
+                                               args.cache))
+            good = run(args, url, folder, server, disk)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if args.out is not None:
