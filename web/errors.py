@@ -113,6 +113,10 @@ def database_unavailable(error: DBAPIError | PendingRollbackError) -> Response:
     log.warning("database unavailable: %s: %s", type(cause).__name__,
                 str(cause).splitlines()[0][:200] if str(cause) else "")
     g.rollback_only = True  # the request's session is rolled back, never committed
+    # The page must not touch the database again: no user to reload, the council's name from
+    # the fallback.
+    g.database_lost = True
+    g.user, g.auth = None, None
     body, status = _answer(503, DATABASE_HELP)
     response = make_response(body, status)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from cases.config import get_setting
 from cases.people import Role
@@ -53,7 +53,9 @@ def council_name() -> str:
     if "council_name" not in g:
         try:
             g.council_name = str(get_setting(db(), "council_details")["name"])
-        except SQLAlchemyError:
+        except SQLAlchemyError as exc:
+            if isinstance(exc, OperationalError) and not g.get("database_lost"):
+                raise  # the database went away mid-request: a 503, never a page over lost work
             current_app.logger.warning("council name unavailable", exc_info=True)
             g.council_name = FALLBACK_COUNCIL_NAME
     name: str = g.council_name
