@@ -21,7 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from . import clock, forms
+from . import clock, event_subprocess, forms
 from .audit import AuditSink, EngineAudit
 from .definitions import DefinitionStore
 from .errors import (
@@ -65,6 +65,7 @@ class CaseEngine:
     def __init__(self, definitions: DefinitionStore, serializer: InstanceSerializer,
                  script_engine: ProductScriptEngine, audit: AuditSink | None = None,
                  max_attempts: int = 5, backoff: timedelta = timedelta(minutes=1)):
+        event_subprocess.install()  # triggering must not change the specs instances share
         self.definitions = definitions
         self.serializer = serializer
         self.script_engine = script_engine

@@ -89,7 +89,6 @@ class InstanceSerializer:
         dct = json.loads(text)
         workflow: BpmnWorkflow = self._lean.from_dict(
             dct, spec=spec, subprocess_specs=subprocess_specs)
-        reconnect_triggered(workflow)
         return workflow
 
     def full_json(self, workflow: BpmnWorkflow) -> str:
@@ -97,25 +96,3 @@ class InstanceSerializer:
         text: str = self._full.serialize_json(workflow)
         return text
 
-
-def reconnect_triggered(workflow: BpmnWorkflow) -> None:
-    """Restore the links SpiffWorkflow adds to a spec when an event subprocess is triggered.
-
-    Triggering an event subprocess (a message, signal or error start) connects the process's
-    start task to the subprocess task and that to the end, on the spec object itself. Spiff's
-    own JSON carries the spec, so its copy keeps those links; ours stores the spec once, at
-    publishing, before anything was triggered. Without the links, a workflow saved in one
-    process and finished in another fails as the event subprocess ends ("No input task
-    connected"). This makes the links again for every event subprocess the state holds.
-    """
-    for flow in (workflow, *workflow.subprocesses.values()):
-        start = flow.spec.start
-        triggers = set(getattr(start, "trigger_specs", ()))
-        if not triggers:
-            continue
-        present = {task.task_spec.name for task in flow.tasks.values()} & triggers
-        for name in present:
-            spec = flow.spec.task_specs[name]
-            if start not in spec.inputs:
-                start.connect(spec)
-                spec.connect(flow.spec.end)
