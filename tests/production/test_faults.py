@@ -29,6 +29,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from bench.load.faults import children
 from cases.audit import AuditEvent
 from cases.people import create_user, issue_token
 from cases.records import Case
@@ -52,19 +53,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdecimal():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
 
 
 class Outcomes:
@@ -206,11 +194,11 @@ def test_killed_processes_and_a_database_restart_lose_and_double_nothing(system,
     web = system["processes"]["web"]
     try:
         _wait_for(outcomes, 6, "starting")
-        victim = _children(web.pid)[0]
+        victim = children(web.pid)[0]
         os.kill(victim, signal.SIGKILL)  # a web process dies mid-load, requests in flight
         _wait_for(outcomes, 6, "killing a web process")
         deadline = time.monotonic() + 30
-        while len(_children(web.pid)) < 2 or victim in _children(web.pid):
+        while len(children(web.pid)) < 2 or victim in children(web.pid):
             assert time.monotonic() < deadline, "gunicorn did not replace the killed process"
             time.sleep(0.2)
 
