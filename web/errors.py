@@ -77,6 +77,9 @@ def _answer(status: int, message: str | None = None) -> tuple[Response | str, in
 
 
 def _http_error(error: HTTPException) -> Response | HTTPException:
+    original = getattr(error, "original_exception", None)
+    if original is not None and _connection_lost(original):
+        return database_unavailable(original)  # e.g. the commit after the view met a dead link
     status = error.code or 500
     if status < 400:
         return error  # redirects raised as exceptions (e.g. RequestRedirect) pass through

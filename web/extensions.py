@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, current_app, g
+from flask import Flask, Response, current_app, g
 from sqlalchemy.orm import Session
 
 from engine.database import default_url, is_sqlite, make_engine, make_session_factory, unit_of_work
@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
         worker.start_thread()
         atexit.register(worker.stop)
         app.extensions["asb"]["worker"] = worker
+    app.after_request(_commit_request_session)
     app.teardown_request(_end_request_session)
 
 
@@ -43,6 +44,18 @@ def db() -> Session:
         g.db = current_app.extensions["asb"]["sessions"]()
     session: Session = g.db
     return session
+
+
+def _commit_request_session(response: Response) -> Response:
+    """Commit before the answer is final, so a commit that fails can still change it.
+
+    A commit that meets a lost connection raises here; Flask then answers through the error
+    handlers (503, nothing saved) instead of sending a success for work that was not stored.
+    """
+    session: Session | None = g.get("db")
+    if session is not None and not g.get("rollback_only"):
+        session.commit()
+    return response
 
 
 def _end_request_session(exc: BaseException | None) -> None:

@@ -120,3 +120,25 @@ def test_a_connection_lost_mid_request_is_a_503_page_never_one_over_lost_work(ap
         assert answer.status_code == 503
         assert "did not answer" in answer.get_data(as_text=True)
         assert g.rollback_only
+
+
+def test_a_connection_lost_before_the_commit_is_a_503_not_a_500(app_on, own_server):
+    from flask import jsonify
+    from sqlalchemy import text
+
+    from web.extensions import db
+
+    app, _ = app_on
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: errors reach the handlers
+
+    @app.get("/_outage_probe")
+    def probe():
+        db().execute(text("SELECT 1"))  # the request's work, done on its connection
+        own_server.halt()
+        own_server.resume()  # PostgreSQL restarts before the request commits
+        return jsonify({"done": True})
+
+    answer = app.test_client().get("/_outage_probe")
+    assert answer.status_code == 503  # the work was not committed: the caller must not be told
+    assert answer.headers["Retry-After"] == "5"
+    assert app.test_client().get("/healthz").status_code == 200
