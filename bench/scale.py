@@ -181,14 +181,18 @@ class Bench:
 
 
 def template_path(cache: Path, cases: int, days: int, *, rebuild: bool = False) -> Path:
-    """Build (once per table layout, diagrams and demo script, or when asked) the template."""
+    """Build (once per table layout, diagrams, engine and handlers, or when asked) the template.
+
+    The engine and the handlers decide what the demo cases' states hold, so a change to either
+    must not reuse a template built by the code before it.
+    """
     from migrations.runner import metadatas
 
     digest = hashlib.sha256(f"{cases}/{days}/{BENCH_NOW.isoformat()}".encode())
     for table in sorted((t for md in metadatas() for t in md.tables.values()),
                         key=lambda t: t.name):
         digest.update(repr([(c.name, str(c.type), c.nullable) for c in table.columns]).encode())
-    for pattern in ("bpmn/**/*", "tasks/demo*.py"):
+    for pattern in ("bpmn/**/*", "engine/*.py", "tasks/**/*.py"):
         for path in sorted(ROOT.glob(pattern)):
             if path.is_file():
                 digest.update(path.name.encode() + path.read_bytes())
