@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ _template: tuple[Path, dict[str, str]] | None = None
 
 def _build_template() -> tuple[Path, dict[str, str]]:
     folder = Path(tempfile.mkdtemp(prefix="asb-api-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # built once per test process
     path = folder / "template.sqlite"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
