@@ -63,6 +63,25 @@ NEVER = math.inf
 AUDIT_CHAIN = frozenset({"chain_seq", "prev_hash", "row_hash"})
 _UNIT_RE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]? [0-9])([A-Z])([A-Z])")
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# Workflow variables that hold a row's id: a clone's process must name the clone's row, or a
+# timer or task of a cloned legal action, referral or conference finds the template's instead.
+ROW_VARIABLES = {
+    "legal_action_id": "legal_actions",
+    "evidence_request_id": "evidence_requests",
+    "diary_entry_id": "diary_entries",
+    "referral_id": "referrals",
+    "safeguarding_referral_id": "referrals",
+    "conference_id": "case_conferences",
+}
+_ROW_VARIABLE_RE = re.compile(rf'"(?:{"|".join(ROW_VARIABLES)})": ?\d+')
+_ROW_REF_RE = re.compile(r'(?P<head>"(?P<name>\w+)": ?)(?P<id>\d+)')
+
+
+def _row_ref(text: str) -> tuple[str, str, int]:
+    """'"legal_action_id": 12' -> ('"legal_action_id": ', 'legal_actions', 12)."""
+    found = _ROW_REF_RE.fullmatch(text)
+    assert found is not None  # nosec B101 # only called on _ROW_VARIABLE_RE's matches
+    return found["head"], ROW_VARIABLES[found["name"]], int(found["id"])
 
 
 def _postcode(value: str, number: int) -> str:
@@ -115,6 +134,8 @@ class Template:
     challenge_seq: dict[tuple[str, int], int]
     # every task UUID in the instances' state -> (its first 24 characters, its last 48 bits)
     uuids: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # every '"legal_action_id": 12' (see ROW_VARIABLES) in the state -> (table, the id)
+    row_refs: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def _tables(db: Engine) -> list[Table]:
@@ -181,12 +202,16 @@ def load_template(path: Path, dialect: Any) -> Template:
     inner = {u for r in typed["process_instances"] for u in _UUID_RE.findall(
         r.state_json if isinstance(r.state_json, str) else json.dumps(r.state_json))}
     tpl.uuids = {u: (u[:24], int(u[24:], 16)) for u in inner | set(tpl.task_ids)}
+    tpl.row_refs = {ref: _row_ref(ref)[1:] for r in typed["process_instances"]
+                    for ref in _ROW_VARIABLE_RE.findall(r.state_json if isinstance(
+                        r.state_json, str) else json.dumps(r.state_json))}
     ref_owner = {c.reference: c.id for c in cases}
     ref_owner.update({r.reference: r.case_id for n in ("case_reviews", "complaints")
                       for r in typed.get(n, []) if r.case_id is not None})
-    keys = {*tpl.reference.values(), *tpl.uuids, *tpl.challenges, *tpl.officers}
+    keys = {*tpl.reference.values(), *tpl.uuids, *tpl.challenges, *tpl.officers, *tpl.row_refs}
     names = "|".join(re.escape(n) for n in sorted(tpl.officers, key=len, reverse=True))
-    token_re = re.compile(TOKEN_RE + (rf"|(?<![\w.-])(?:{names})(?![\w-])" if names else ""))
+    token_re = re.compile(TOKEN_RE + "|" + _ROW_VARIABLE_RE.pattern
+                          + (rf"|(?<![\w.-])(?:{names})(?![\w-])" if names else ""))
     context = _Context(_per_case(tables), {u.id for u in officers}, ref_owner,
                        {cid: float(i) for i, cid in enumerate(tpl.cases)})
     for table in tables:
@@ -353,6 +378,8 @@ def _rounds(tpl: Template, cases: int, seed: int
                 challenge_seq[key] = challenge_seq.get(key, 0) + 1
                 tokens[ref] = f"{kind}-{year}-{challenge_seq[key]:04d}"
             tokens.update((n, f"{n}.{number:04d}") for n in tpl.officers)
+            for ref, (table, row_id) in tpl.row_refs.items():
+                tokens[ref] = f"{_row_ref(ref)[0]}{row_id + number * spans[table]}"
         rounds.append(_Round(number, size, {n: number * s for n, s in spans.items()}, tokens,
                              weeks, tpl.uuids))
     return rounds, case_seq, challenge_seq

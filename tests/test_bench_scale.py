@@ -7,7 +7,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from bench import scale
+from bench import bulk, scale
 
 MEASURES = ("dashboard", "instance list", "officer inbox", "task completion")
 
@@ -41,6 +41,16 @@ def test_scale_prints_each_measure_and_its_ratio(tmp_path: Path, capsys) -> None
             "JOIN process_instances p ON p.id = t.instance_id WHERE t.state = 'open'").fetchall()
         assert len({task_id for task_id, *_ in rows}) == len(rows) > 0
         assert all(task_id in state and key == owner for task_id, key, owner, state in rows)
+        # and the rows its variables name (a legal action, a referral...) are its own case's
+        named = [(key, table, row_id) for key, state in db.execute(
+                     "SELECT business_key, state_json FROM process_instances")
+                 for _, table, row_id in map(bulk._row_ref, bulk._ROW_VARIABLE_RE.findall(state))]
+        assert {table for _, table, _ in named} >= {"legal_actions", "referrals"}, named
+        for key, table, row_id in named:
+            (owner,) = db.execute(f"SELECT c.reference FROM {table} t "  # noqa: S608 # nosec
+                                  "JOIN cases c ON c.id = t.case_id WHERE t.id = ?",
+                                  (row_id,)).fetchone() or (None,)
+            assert owner == key, (key, table, row_id)
         # clones have their own officers, each a user who can sign in
         officers = {o for (o,) in db.execute("SELECT DISTINCT case_officer FROM cases")}
         users = {u for (u,) in db.execute("SELECT name FROM users")}
