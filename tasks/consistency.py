@@ -3,14 +3,15 @@
 It puts together what each layer can prove about itself: the engine's instances agree with
 their stored states (``engine.consistency``), the audit trail's hash chain is unbroken
 (``cases.audit_chain.verify``), no closed case still has a running process, and every
-evidence record has its file in the store. Nothing is changed; ``asb check`` prints the
-report and exits non-zero when anything is wrong.
+evidence record has its file in the store. Files that no record names are counted but are
+no failure: the worker's sweep removes them once a day old (``tasks.file_sweep``). Nothing
+is changed; ``asb check`` prints the report and exits non-zero when anything is wrong.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +24,9 @@ from engine.consistency import InstanceReport, check_instances
 from engine.models import ProcessInstance
 from engine.runtime import ENDED, CaseEngine
 
+from .file_sweep import StrayReport, find_strays
+from .files import FileStore
+
 
 @dataclass
 class SystemReport:
@@ -33,6 +37,7 @@ class SystemReport:
     running_on_closed: list[str] = field(default_factory=list)  # case references
     files_checked: int = 0
     missing_files: list[tuple[str, int]] = field(default_factory=list)  # (reference, item id)
+    strays: StrayReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -56,6 +61,12 @@ class SystemReport:
         out.append(f"evidence files: {self.files_checked} checked, "
                    f"{len(self.missing_files)} missing")
         out += [f"  {reference} item {item}" for reference, item in self.missing_files]
+        if self.strays is not None:
+            out.append(f"files without a record: {len(self.strays.strays)} over a day old "
+                       f"(the worker's sweep removes them), {self.strays.recent} newer")
+            if self.strays.looks_unrelated:
+                out.append("  more files without a record than with one: is this the file "
+                           "store of this database? (the sweep will not remove them)")
         return out
 
 
@@ -68,17 +79,18 @@ def running_on_closed_cases(session: Session) -> list[str]:
         .order_by(Case.reference)))
 
 
-def check_system(session: Session, engine: CaseEngine, *,
-                 file_exists: Callable[[str], bool] | None = None) -> SystemReport:
-    """Run every check; ``file_exists`` (a store's test for a stored name) adds the files."""
+def check_system(session: Session, engine: CaseEngine, *, store: FileStore | None = None,
+                 now: datetime | None = None) -> SystemReport:
+    """Run every check; with the evidence ``store`` (and ``now``), the files too."""
     report = SystemReport(instances=check_instances(engine, session), audit=verify(session),
                           running_on_closed=running_on_closed_cases(session))
-    if file_exists is not None:
+    if store is not None:
         rows = session.execute(
             select(Case.reference, EvidenceItem.id, EvidenceItem.stored_name)
             .join(Case, Case.id == EvidenceItem.case_id).order_by(EvidenceItem.id))
         for reference, item_id, stored_name in rows:
             report.files_checked += 1
-            if not file_exists(stored_name):
+            if not store.exists(stored_name):
                 report.missing_files.append((reference, item_id))
+        report.strays = find_strays(session, store, now or datetime.now().astimezone())
     return report

@@ -17,12 +17,15 @@ import re
 import secrets
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 NAME_RE = re.compile(r"[0-9a-f]{32}")
+TEMP_PREFIX = ".upload-"
+TEMP_RE = re.compile(re.escape(TEMP_PREFIX) + r"[A-Za-z0-9_]{1,64}")
 BACKENDS = ("local", "s3")
 
 
@@ -53,6 +56,14 @@ class StoredFile:
     name: str
     size: int
     sha256: str
+
+
+@dataclass(frozen=True)
+class ListedFile:
+    """One entry of a store's listing: a stored file, or an upload a crash left unfinished."""
+
+    name: str
+    modified: datetime  # aware, UTC
 
 
 def new_name() -> str:
@@ -103,6 +114,14 @@ class FileStore(ABC):
     def delete(self, name: str) -> None:
         """Remove a stored file; a file already gone is no error."""
 
+    @abstractmethod
+    def listing(self) -> Iterator[ListedFile]:
+        """Every file in the store, with when it was written (for the sweep of strays)."""
+
+    def remove_listed(self, name: str) -> None:
+        """Remove an entry ``listing`` gave (a stored file or an unfinished upload)."""
+        self.delete(name)
+
 
 class LocalFileStore(FileStore):
     """A flat private directory of files named by random tokens."""
@@ -118,7 +137,7 @@ class LocalFileStore(FileStore):
         name, temp = new_name(), None
         try:
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+            handle, temp = tempfile.mkstemp(dir=self.root, prefix=TEMP_PREFIX)
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
                 out.flush()
@@ -161,6 +180,33 @@ class LocalFileStore(FileStore):
         """Remove a stored file; a file already gone is no error."""
         try:
             self._path(name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(_reason(exc)) from exc
+
+    def listing(self) -> Iterator[ListedFile]:
+        """The stored files and the temporary files of uploads a killed process left."""
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreUnavailable(_reason(exc)) from exc
+        for entry in entries:
+            if (NAME_RE.fullmatch(entry.name) or TEMP_RE.fullmatch(entry.name)) \
+                    and entry.is_file(follow_symlinks=False):
+                try:
+                    modified = entry.stat(follow_symlinks=False).st_mtime
+                except FileNotFoundError:
+                    continue  # removed since the directory was read
+                yield ListedFile(entry.name, datetime.fromtimestamp(modified, UTC))
+
+    def remove_listed(self, name: str) -> None:
+        """Remove a stored file, or an unfinished upload's temporary file."""
+        if not TEMP_RE.fullmatch(name):
+            self.delete(name)
+            return
+        try:
+            (self.root / name).unlink(missing_ok=True)
         except OSError as exc:
             raise StoreUnavailable(_reason(exc)) from exc
 

@@ -10,7 +10,7 @@ instance role), never from the app's own settings.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO, Any, cast
 
 import boto3
@@ -18,7 +18,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .files import (
+    NAME_RE,
     FileStore,
+    ListedFile,
     StoredFile,
     StoredFileMissing,
     StoreMisconfigured,
@@ -122,3 +124,18 @@ class S3FileStore(FileStore):
             self._get(name, self.client.delete_object)
         except StoredFileMissing:
             return
+
+    def listing(self) -> Iterator[ListedFile]:
+        """Every object under the prefix that has a stored file's name, page by page."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix)
+        try:
+            for page in pages:
+                for item in page.get("Contents", []):
+                    name = item["Key"][len(self.prefix):]
+                    if NAME_RE.fullmatch(name):
+                        yield ListedFile(name, item["LastModified"])
+        except ClientError as exc:
+            raise StoreUnavailable(_code(exc)) from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable(type(exc).__name__) from exc

@@ -20,6 +20,7 @@ from engine.sandbox import SandboxedEnvironment
 from engine.scripting import ProductScriptEngine
 from engine.serializer import InstanceSerializer
 
+from .files import FileStore
 from .handlers import load_all
 from .legal_clock import closure_hearing_deadline
 from .registry import handlers as product_handlers
@@ -76,9 +77,14 @@ def build_engine(handlers: HandlerRegistry | None = None, *, audit: bool = True)
                       audit=audit_sink if audit else None)
 
 
-def worker_jobs(environ: Mapping[str, str]) -> list[Callable[[Session], int]]:
+SWEEP_EVERY = timedelta(hours=24)
+
+
+def worker_jobs(environ: Mapping[str, str], store: FileStore | None = None
+                ) -> list[Callable[[Session], int]]:
     """Queues the worker serves besides timers: sealing the audit trail onto its hash chain,
-    the outbox when a channel is configured, and virus scans when clamd is."""
+    the outbox when a channel is configured, virus scans when clamd is, and (given the
+    evidence ``store``) a daily sweep of files that no record names."""
     from cases.audit_chain import seal
 
     from .notify.channels import channels_from_env
@@ -101,6 +107,8 @@ def worker_jobs(environ: Mapping[str, str]) -> list[Callable[[Session], int]]:
         return 0
 
     jobs: list[Callable[[Session], int]] = [seal_audit, purge_sessions]
+    if store is not None:
+        jobs.append(_sweep_job(store))
     channels = channels_from_env(environ)
     if channels:
         def send_outbox(session: Session) -> int:
@@ -113,6 +121,22 @@ def worker_jobs(environ: Mapping[str, str]) -> list[Callable[[Session], int]]:
     if scan is not None:
         jobs.append(scan)
     return jobs
+
+
+def _sweep_job(store: FileStore) -> Callable[[Session], int]:
+    from .file_sweep import sweep_strays
+
+    last: list[datetime] = []
+
+    def sweep_files(session: Session) -> int:
+        """Daily housekeeping; counts as no work, so it never keeps the worker awake."""
+        now = clock.now()
+        if last and now - last[0] < SWEEP_EVERY:
+            return 0
+        last[:] = [now]
+        sweep_strays(session, store, now)
+        return 0
+    return sweep_files
 
 
 def _scan_job(environ: Mapping[str, str]) -> Callable[[Session], int] | None:

@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 import click
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from .cli_users import users
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"asb: {' '.join(message.split())}", err=True)
     sys.exit(code)
 
@@ -124,13 +125,20 @@ def serve(host: str, port: int) -> None:
 def worker(batch: int, poll: float, once: bool) -> None:
     """Fire due timers and retry failed service tasks (run several on PostgreSQL)."""
     from engine.worker import Worker
+    from tasks.files import StoreMisconfigured, file_store_from
     from tasks.wiring import build_engine, worker_jobs
 
+    from .cli_privacy import DEFAULT_FILES
     from .heartbeat import heartbeat_job
 
+    try:
+        store = file_store_from(os.environ, DEFAULT_FILES)
+    except StoreMisconfigured as exc:
+        _fail(str(exc))
     factory = make_session_factory(make_engine(default_url()))
     w = Worker(build_engine(), factory, batch=batch, poll_seconds=poll,
-               name=f"worker-{os.getpid()}", jobs=[*worker_jobs(os.environ), heartbeat_job()])
+               name=f"worker-{os.getpid()}",
+               jobs=[*worker_jobs(os.environ, store), heartbeat_job()])
     if once:
         click.echo(f"woke {w.drain()} instance(s)")
         return

@@ -6,6 +6,7 @@ import atexit
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import Flask, Response, current_app, g
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from engine.database import default_url, is_sqlite, make_engine, make_session_factory, unit_of_work
 from engine.runtime import CaseEngine
 from engine.worker import Worker
+from tasks.files import file_store_from
 from tasks.wiring import build_engine, worker_jobs
 
 from .heartbeat import heartbeat_job
@@ -29,8 +31,9 @@ def init_app(app: Flask) -> None:
     if start is None:
         start = is_sqlite(db)
     if start:
+        store = file_store_from(app.config, Path(app.instance_path) / "files")
         worker = Worker(engine, factory, name="web-worker",
-                        jobs=[*worker_jobs(os.environ), heartbeat_job()])
+                        jobs=[*worker_jobs(os.environ, store), heartbeat_job()])
         worker.start_thread()
         atexit.register(worker.stop)
         app.extensions["asb"]["worker"] = worker

@@ -215,3 +215,32 @@ def test_the_workers_scan_reads_the_bucket_without_a_local_directory(
     finally:
         clamd.close()
     assert clamd.received == [b"Noise\n"]
+
+
+def test_the_sweep_lists_the_prefix_page_by_page_and_removes_only_strays(
+        endpoint: str, admin: Any, bucket: str, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from tasks.file_sweep import find_strays, sweep_strays
+    from web.extensions import unit
+
+    clock.set_now(XMAS_EVE)
+    api = make_api(tmp_path)
+    store = S3FileStore(bucket, prefix=PREFIX, endpoint_url=endpoint, region=REGION,
+                        client=boto3.client("s3", endpoint_url=endpoint, region_name=REGION))
+    pages: list[int] = []
+
+    def small_pages(params: dict[str, Any], **_: Any) -> None:
+        pages.append(1)  # small pages, so the listing must follow them
+        params["MaxKeys"] = 2
+    store.client.meta.events.register("before-parameter-build.s3.ListObjectsV2", small_pages)
+    admin.put_object(Bucket=bucket, Key="elsewhere/" + "a" * 32, Body=b"not ours")
+    admin.put_object(Bucket=bucket, Key=PREFIX + "notes.txt", Body=b"not a stored name")
+    names = sorted(store.save(f"stray {n}\n".encode()).name for n in range(5))
+    listed = sorted(entry.name for entry in store.listing())
+    assert listed == names and len(pages) >= 3
+    later = datetime.now(UTC) + timedelta(days=2)
+    with api.app.app_context(), unit() as session:
+        assert find_strays(session, store, datetime.now(UTC)).strays == []  # too new yet
+        assert sweep_strays(session, store, later) == 5
+    assert keys(admin, bucket) == [PREFIX + "notes.txt", "elsewhere/" + "a" * 32]
