@@ -3,20 +3,23 @@
 ``dispose_case`` checks the case may go (closed, past its date, no legal hold), clears the
 case record's personal data (``cases.privacy_scrub``), then the serialized workflow state of
 every process of the case, its complaints and Case Reviews (instance data, task drafts,
-stored message payloads, incident messages), deletes the evidence files from the file store
-and records the disposal. Files are deleted only once the database work is flushed; a file
-already gone is no error.
+stored message payloads, incident messages), records the disposal, and deletes the evidence
+files from the file store once the transaction has committed. Deleted before, a commit that
+failed would leave records of files that are gone; deleted after, a crash between the two
+leaves files without a record, which the worker's sweep removes (``tasks.file_sweep``). A
+file already gone is no error.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from cases.drafts import TaskDraft
@@ -24,7 +27,9 @@ from cases.privacy_scrub import REMOVED, scrub_case, stored_files_of
 from cases.records import Case
 from cases.retention import check_disposable, record_disposal, review_list
 from engine.models import HumanTask, Incident, ProcessInstance, StoredMessage
-from tasks.files import FileStore
+from tasks.files import FileStore, StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 # Workflow data keys whose string values are codes, dates or staff names, never a member of
 # the public's words: they stay so the instance pages still read sensibly.
@@ -45,7 +50,7 @@ class Disposal:
 
     reference: str
     counts: dict[str, int]
-    files_deleted: int
+    files_deleted: int  # deleted from the store when the transaction commits
 
 
 def _scrub_value(key: str | None, value: Any) -> Any:
@@ -110,12 +115,29 @@ def dispose_case(session: Session, case: Case, store: FileStore, *, by: str, at:
     counts = {**scrub_workflow(session, keys), **scrub_case(session, case, at)}
     record_disposal(session, case, by=by, at=at, counts=counts)
     session.flush()
-    deleted = 0
-    for name in files:
-        if store.exists(name):
-            store.delete(name)
-            deleted += 1
-    return Disposal(reference, counts, deleted)
+    present = [name for name in files if store.exists(name)]
+    delete_after_commit(session, store, present)
+    return Disposal(reference, counts, len(present))
+
+
+def delete_after_commit(session: Session, store: FileStore, names: list[str]) -> None:
+    """Delete ``names`` from ``store`` when ``session`` commits; forget them if it rolls back."""
+    pending = list(names)
+
+    def on_commit(_session: Session) -> None:
+        while pending:
+            name = pending.pop()
+            try:
+                store.delete(name)
+            except StoreUnavailable as exc:  # committed: the sweep removes the file later
+                log.warning("disposal: a file was not deleted (%s); the file sweep will",
+                            exc.reason)
+
+    def on_rollback(_session: Session) -> None:
+        pending.clear()
+
+    event.listen(session, "after_commit", on_commit)
+    event.listen(session, "after_rollback", on_rollback)
 
 
 def dispose_due(session: Session, store: FileStore, *, by: str, at: datetime, today: date

@@ -181,7 +181,9 @@ def test_disposal_deletes_the_cases_objects_from_the_bucket(
     assert len(keys(admin, bucket)) == 1
     done = dispose_case(db_session, case_by_reference(db_session, ref), store, by="maria",
                         at=datetime(2034, 1, 2, 9, 0, tzinfo=UTC), today=AFTER_RETENTION)
-    assert done.files_deleted == 1 and keys(admin, bucket) == []
+    assert done.files_deleted == 1 and len(keys(admin, bucket)) == 1  # not before the commit
+    db_session.commit()
+    assert keys(admin, bucket) == []
 
 
 def test_a_download_still_works_when_the_local_directory_is_unusable(

@@ -59,6 +59,8 @@ def test_a_real_case_anonymised_keeps_no_personal_data_and_the_same_figures(db_s
     done = dispose_case(db_session, case_by_reference(db_session, ref), store, by="maria",
                         at=NOW, today=AFTER_RETENTION)
     db_session.flush()
+    assert stored.exists()  # the file goes only once the disposal is committed
+    db_session.commit()
 
     assert where_found(db_session, PEOPLE_STRINGS) == []
     assert done.files_deleted == 1 and not stored.exists()
@@ -128,3 +130,18 @@ def test_a_person_another_live_case_refers_to_is_kept(db_session, tmp_path):
     assert db_session.get(Person, reporter.id).name == "Rita Reporter"
     (incident,) = case_by_reference(db_session, ref).incidents
     assert incident.description == "[removed]" and incident.ward == "St Helen's"
+
+
+def test_a_disposal_rolled_back_keeps_its_files_and_a_later_commit_does_not_delete_them(
+        db_session, tmp_path):
+    store = LocalFileStore(tmp_path / "files")
+    _life, ref = closed_case(db_session, store)
+    db_session.commit()
+    (stored,) = list((tmp_path / "files").iterdir())
+    dispose_case(db_session, case_by_reference(db_session, ref), store, by="maria", at=NOW,
+                 today=AFTER_RETENTION)
+    db_session.rollback()  # say the commit failed: the case and its records are as they were
+    assert stored.exists()
+    assert where_found(db_session, PEOPLE_STRINGS)
+    db_session.commit()  # the same session's next transaction deletes nothing of it
+    assert stored.exists()
