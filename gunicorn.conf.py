@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,19 @@ if os.environ.get("ASB_LOG_FORMAT", "").lower() == "json":
     }
 
 
+def _on_sqlite() -> bool:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    return not url or url.startswith("sqlite")
+
+
 def on_starting(server: Any) -> None:
-    """Start the metrics folder empty: counts of an earlier run must not be added in."""
+    """Refuse SQLite with several processes; start the metrics folder empty."""
+    if _on_sqlite() and server.cfg.workers > 1:
+        # On SQLite each process would start its own timer worker, and writers would queue
+        # on one file lock: the embedded default is for one process (asb serve).
+        server.log.error("asb: SQLite serves one web process: set DATABASE_URL to PostgreSQL, "
+                         "or ASB_WEB_WORKERS=1")
+        sys.exit(1)
     _PROMETHEUS_DIR.mkdir(parents=True, exist_ok=True)
     for stale in _PROMETHEUS_DIR.glob("*.db"):
         stale.unlink()

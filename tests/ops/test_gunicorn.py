@@ -98,3 +98,19 @@ def test_gunicorn_with_two_workers_serves_readiness_and_summed_metrics(pg_server
         for secret in ("rita@example.org", "tok-q-1", "email="):
             assert secret not in logged
         assert server.returncode == 0
+
+
+@pytest.mark.parametrize("database", ["", "sqlite:///{tmp}/asb.sqlite"])
+def test_gunicorn_refuses_several_processes_on_sqlite(tmp_path, database):
+    env = {k: v for k, v in os.environ.items() if k not in ("PROMETHEUS_MULTIPROC_DIR",
+                                                            "DATABASE_URL")}
+    env.update(SECRET_KEY="test-only-key", ASB_BIND=f"127.0.0.1:{free_port()}",
+               ASB_WEB_WORKERS="3", ASB_INSTANCE=str(tmp_path))
+    if database:
+        env["DATABASE_URL"] = database.format(tmp=tmp_path)
+    done = subprocess.run([GUNICORN, "-c", "gunicorn.conf.py", "web.wsgi:app"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0
+    assert ("asb: SQLite serves one web process: set DATABASE_URL to PostgreSQL, or "
+            "ASB_WEB_WORKERS=1") in done.stderr
+    assert "Booting worker" not in done.stderr  # refused before any process started
