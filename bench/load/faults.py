@@ -260,6 +260,7 @@ def upload_checks(db: Engine, uploads: list[dict[str, Any]], store: Path,
             stray.append(path.name)
     freed = faults.times.get("free the evidence disk", (float("inf"),))[0]
     again = sum(1 for u in accepted.values() if u["t"] > freed)
+    swept, kept = _sweep_a_day_later(db, store, names)
     return [
         Outcome("uploads: every accepted one stored once, file present, right size",
                 bool(accepted) and not wrong,
@@ -271,11 +272,32 @@ def upload_checks(db: Engine, uploads: list[dict[str, Any]], store: Path,
         Outcome("uploads: no file in the store without its record", not stray,
                 f"{len(stray)} stray files ({excused} written when the web process was killed)"
                 + (f": {stray[:5]}" if stray else "")),
+        Outcome("uploads: a day later the worker's sweep removes those, and only those",
+                swept == excused + len(stray) and kept,
+                f"{swept} removed by the sweep run as if a day later; every file with a record "
+                + ("kept" if kept else "NOT kept")),
         Outcome("uploads: refused while the disk was full, accepted again once freed",
                 outcome["refused"] > 0 and again > 0,
                 f"{outcome['refused']} refused as store full, {again} accepted after it was "
                 "freed"),
     ]
+
+
+def _sweep_a_day_later(db: Engine, store: Path, names: set[str]) -> tuple[int, bool]:
+    """Run the worker's file sweep on the store as if two days had passed; how many files it
+    removed, and whether every file with a record is still there."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.orm import Session
+
+    from tasks.file_sweep import sweep_strays
+    from tasks.files import LocalFileStore
+
+    recorded = {p.name for p in store.iterdir() if p.name in names}
+    with Session(db) as session:
+        removed = sweep_strays(session, LocalFileStore(store),
+                               datetime.now(UTC) + timedelta(days=2))
+    return removed, recorded <= {p.name for p in store.iterdir()}
 
 
 def timer_once_check(db: Engine, fired: dict[int, Any], due: dict[int, Any]) -> Outcome:
