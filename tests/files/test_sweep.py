@@ -87,14 +87,21 @@ def test_the_sweep_removes_day_old_strays_and_keeps_recorded_and_recent_files(
     assert late not in on_disk(store.root) and item.stored_name in on_disk(store.root)
 
 
-def test_asb_check_counts_strays_without_failing(api: Api, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def cli_strays(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LocalFileStore:
+    """The CLI's settings on the app's database and store, with a killed upload's files from
+    two days ago in the store."""
     monkeypatch.setenv("DATABASE_URL", api.app.config["DATABASE_URL"])
     monkeypatch.setenv("ASB_FILES", str(tmp_path / "files"))
     store = LocalFileStore(tmp_path / "files")
-    stray, temp = _a_killed_upload(store)
-    _age(store.root / stray, 2 * DAY)
-    _age(store.root / temp, 2 * DAY)
+    for name in _a_killed_upload(store):
+        _age(store.root / name, 2 * DAY)
+    return store
+
+
+def test_asb_check_counts_strays_without_failing(cli_strays: LocalFileStore) -> None:
+    store = cli_strays
+    (stray,) = [name for name in on_disk(store.root) if not name.startswith(".")]
     _age(store.root / store.save(b"new\n").name, 60)
 
     result = CliRunner().invoke(main, ["check"])
@@ -117,15 +124,10 @@ def test_a_store_that_does_not_match_the_database_is_never_swept(
     assert "file sweep stopped: 120 files without a record against 0" in caplog.text
 
 
-def test_asb_worker_sweeps_the_store_its_settings_name(api: Api, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", api.app.config["DATABASE_URL"])
-    monkeypatch.setenv("ASB_FILES", str(tmp_path / "files"))
-    store = LocalFileStore(tmp_path / "files")
-    stray, temp = _a_killed_upload(store)
-    _age(store.root / stray, 2 * DAY)
-    _age(store.root / temp, 2 * DAY)
-
+def test_asb_worker_sweeps_the_store_its_settings_name(
+        cli_strays: LocalFileStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = cli_strays
+    assert len(on_disk(store.root)) == 2
     result = CliRunner().invoke(main, ["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert on_disk(store.root) == []
