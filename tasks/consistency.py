@@ -3,9 +3,10 @@
 It puts together what each layer can prove about itself: the engine's instances agree with
 their stored states (``engine.consistency``), the audit trail's hash chain is unbroken
 (``cases.audit_chain.verify``), no closed case still has a running process, and every
-evidence record has its file in the store. Files that no record names are counted but are
-no failure: the worker's sweep removes them once a day old (``tasks.file_sweep``). Nothing
-is changed; ``asb check`` prints the report and exits non-zero when anything is wrong.
+evidence record has its file in the store (but a disposed case's, whose files are deleted).
+Files that no record names are counted but are no failure: the worker's sweep removes them
+once a day old (``tasks.file_sweep``). Nothing is changed; ``asb check`` prints the report
+and exits non-zero when anything is wrong.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from cases.audit_chain import ChainReport, verify
 from cases.enums import CaseStatus
 from cases.evidence import EvidenceItem
 from cases.records import Case
+from cases.retention import CaseDisposal
 from engine.consistency import InstanceReport, check_instances
 from engine.models import ProcessInstance
 from engine.runtime import ENDED, CaseEngine
@@ -85,9 +87,12 @@ def check_system(session: Session, engine: CaseEngine, *, store: FileStore | Non
     report = SystemReport(instances=check_instances(engine, session), audit=verify(session),
                           running_on_closed=running_on_closed_cases(session))
     if store is not None:
+        # A disposed case keeps its anonymised evidence rows; their files were deleted.
         rows = session.execute(
             select(Case.reference, EvidenceItem.id, EvidenceItem.stored_name)
-            .join(Case, Case.id == EvidenceItem.case_id).order_by(EvidenceItem.id))
+            .join(Case, Case.id == EvidenceItem.case_id)
+            .where(~exists().where(CaseDisposal.case_id == Case.id))
+            .order_by(EvidenceItem.id))
         for reference, item_id, stored_name in rows:
             report.files_checked += 1
             if not store.exists(stored_name):

@@ -14,6 +14,7 @@ from cases.operations import case_by_reference
 from cases.records import CaseParty, PartyRole, Person
 from cases.retention import RetentionError, clear_hold, review_list, set_hold
 from engine.models import ProcessInstance
+from tasks.consistency import check_system
 from tasks.files import LocalFileStore, StoredFileMissing
 from tasks.retention import dispose_case, dispose_due
 from tests.privacy.support import (
@@ -78,6 +79,10 @@ def test_a_real_case_anonymised_keeps_no_personal_data_and_the_same_figures(db_s
     (event,) = db_session.scalars(select(AuditEvent).where(
         AuditEvent.action == "retention.disposed"))
     assert event.actor == "maria" and event.summary["rows"]["case_incidents"] == 1
+    # asb check does not take the disposed case's deleted file for a lost one
+    report = check_system(db_session, life.engine, store=store, now=NOW)
+    assert report.missing_files == [] and report.files_checked == 0
+    assert report.strays is not None and report.strays.listed == 0
     assert review_list(db_session, AFTER_RETENTION) == []
 
 
