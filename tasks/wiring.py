@@ -20,7 +20,7 @@ from engine.sandbox import SandboxedEnvironment
 from engine.scripting import ProductScriptEngine
 from engine.serializer import InstanceSerializer
 
-from .files import FileStore
+from .files import FileStore, StoreUnavailable
 from .handlers import load_all
 from .legal_clock import closure_hearing_deadline
 from .registry import handlers as product_handlers
@@ -134,7 +134,10 @@ def _sweep_job(store: FileStore) -> Callable[[Session], int]:
         if last and now - last[0] < SWEEP_EVERY:
             return 0
         last[:] = [now]
-        sweep_strays(session, store, now)
+        try:
+            sweep_strays(session, store, now)
+        except StoreUnavailable as exc:  # the other jobs go on; tomorrow's sweep tries again
+            log.warning("file sweep skipped: the file store did not answer (%s)", exc.reason)
         return 0
     return sweep_files
 

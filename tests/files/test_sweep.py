@@ -136,3 +136,17 @@ def test_asb_worker_sweeps_the_store_its_settings_name(
     result = CliRunner().invoke(main, ["worker", "--once"])
     assert result.exit_code == 1
     assert "ASB_FILES_BACKEND must be one of local, s3, not 'floppy'" in result.output
+
+
+def test_a_store_that_does_not_answer_skips_the_sweep_and_the_worker_goes_on(
+        api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    from tasks.files import StoreUnavailable
+
+    class Gone(LocalFileStore):
+        def listing(self):  # type: ignore[no-untyped-def]
+            raise StoreUnavailable("NoSuchBucket")
+
+    (sweep,) = [job for job in worker_jobs({}, Gone("unused")) if job.__name__ == "sweep_files"]
+    with api.app.app_context(), unit() as session, caplog.at_level(logging.WARNING):
+        assert sweep(session) == 0
+    assert "file sweep skipped: the file store did not answer (NoSuchBucket)" in caplog.text
