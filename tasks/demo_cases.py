@@ -159,8 +159,11 @@ def _actor(task: HumanTask, officers: list[str], leaders: list[str]) -> str:
 
 def _work_day(session: Session, engine: CaseEngine, rng: random.Random, now: datetime,
               officers: list[str], leaders: list[str], stats: DemoStats) -> None:
+    # Ties on created_at broken by instance and name before the task's random UUID: the same
+    # seed then works the same tasks in every run.
     tasks = list(session.scalars(select(HumanTask).where(HumanTask.state == TaskStatus.OPEN)
-                                 .order_by(HumanTask.created_at, HumanTask.id)))
+                                 .order_by(HumanTask.created_at, HumanTask.instance_id,
+                                           HumanTask.name, HumanTask.id)))
     for task in tasks:
         pace = PACE.get(task.name, demo_stages.PACE.get(task.name, 0.3))
         if task.created_at > now - timedelta(hours=2) or rng.random() > pace:

@@ -50,8 +50,9 @@ def test_the_demo_starts_every_stage_and_the_reporters_routes(tmp_path, monkeypa
         seed_demo(session)
     officers = [n for n, role, *_ in DEMO_USERS if role == "officer"]
     leaders = [n for n, role, *_ in DEMO_USERS if role == "team_leader"]
+    # A fixed end: the demo is the same every run (and every day) for one seed.
     stats = build_demo(factory, build_engine(), cases=50, days=40, officers=officers,
-                       leaders=leaders)
+                       leaders=leaders, until=datetime(2026, 11, 24, 16, 0, tzinfo=UTC))
     assert {"case_review", "complaint", "diary_entry"} <= set(stats.by_stage)
     with unit_of_work(factory) as s:
         started = set(s.scalars(select(ProcessInstance.process_id).distinct()))
@@ -72,3 +73,30 @@ def test_the_demo_starts_every_stage_and_the_reporters_routes(tmp_path, monkeypa
         agencies = set(s.scalars(select(Referral.agency_code).where(
             Referral.kind == ReferralKind.SAFEGUARDING)))
         assert agencies and agencies <= {"children_safeguarding", "adult_safeguarding"}
+
+
+def _demo_tasks(tmp_path: Path, name: str, monkeypatch) -> list[tuple[str, str, str, str]]:
+    url = f"sqlite:///{tmp_path / name}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert CliRunner().invoke(main, ["init-db"]).exit_code == 0
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with unit_of_work(factory) as session:
+        seed_demo(session)
+    officers = [n for n, role, *_ in DEMO_USERS if role == "officer"]
+    leaders = [n for n, role, *_ in DEMO_USERS if role == "team_leader"]
+    build_demo(factory, build_engine(), cases=25, days=20, officers=officers, leaders=leaders,
+               until=datetime(2026, 11, 24, 16, 0, tzinfo=UTC))
+    with unit_of_work(factory) as s:
+        found = sorted((t.business_key, t.name, str(t.state), str(t.finished_at))
+                       for t in s.scalars(select(HumanTask)))
+    engine.dispose()
+    return found
+
+
+def test_one_seed_builds_the_same_demo_every_time(tmp_path, monkeypatch):
+    # Open tasks created at one moment were worked in the order of their random UUIDs, so
+    # each run drew its random answers for different tasks.
+    first = _demo_tasks(tmp_path, "one.sqlite", monkeypatch)
+    assert len(first) > 50
+    assert _demo_tasks(tmp_path, "two.sqlite", monkeypatch) == first
