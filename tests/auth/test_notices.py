@@ -204,6 +204,7 @@ def test_new_recovery_codes_need_the_password_replace_the_old_and_are_told(tmp_p
         as_text=True)
     wrong = post(client, "/account/recovery-codes", current="not my password at all")
     assert "Enter your password correctly" in wrong.get_data(as_text=True)
+    assert 'href="#current"' in wrong.get_data(as_text=True)  # the summary links its field
     page = post(client, "/account/recovery-codes", current=PASSWORD).get_data(as_text=True)
     new_codes = re.findall(r"<li><code>([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})</code></li>", page)
     assert len(new_codes) == 8 and "Your old recovery codes no longer work" in page
